@@ -1,0 +1,3 @@
+from jiefen.cli import main
+
+raise SystemExit(main())

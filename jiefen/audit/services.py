@@ -1,0 +1,174 @@
+"""Appending to and verifying the audit chain."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from jiefen.audit.models import AuditEntry
+
+GENESIS = "0" * 64
+# Any constant identifies the advisory lock that serialises appends on PostgreSQL.
+_CHAIN_LOCK_KEY = 0x4A4946454E
+
+
+def entry_hash(
+    *,
+    seq: int,
+    at: datetime,
+    actor_id: int | None,
+    actor_name: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    ip: str,
+    data: dict[str, Any],
+    prev_hash: str,
+) -> str:
+    payload = json.dumps(
+        [
+            seq,
+            at.astimezone(UTC).isoformat(),
+            actor_id,
+            actor_name,
+            action,
+            object_type,
+            object_id,
+            ip,
+            data,
+            prev_hash,
+        ],
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _lock_chain() -> None:
+    # The chain is a total order: appends must not interleave. PostgreSQL: a transaction-scoped advisory lock,
+    # held until commit. SQLite: transactions are IMMEDIATE (settings), so the writer already holds the lock.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+
+
+def record_many(entries: list[dict[str, Any]]) -> list[AuditEntry]:
+    """Append entries to the chain in the given order, inside the caller's transaction if there is one.
+
+    Each entry is a dict with ``action`` and optionally ``actor_id``, ``actor_name``, ``object_type``,
+    ``object_id``, ``ip``, ``data`` and ``at``.
+    """
+    if not entries:
+        return []
+    with transaction.atomic():
+        _lock_chain()
+        last = AuditEntry.objects.order_by("-seq").values_list("seq", "hash").first()
+        seq, prev_hash = (last[0], last[1]) if last else (0, GENESIS)
+        rows = []
+        now = timezone.now()
+        for entry in entries:
+            seq += 1
+            fields: dict[str, Any] = {
+                "seq": seq,
+                "at": entry.get("at") or now,
+                "actor_id": entry.get("actor_id"),
+                "actor_name": (entry.get("actor_name") or "")[:150],
+                "action": entry["action"],
+                "object_type": entry.get("object_type", ""),
+                "object_id": str(entry.get("object_id", "")),
+                "ip": entry.get("ip", "") or "",
+                # Round-trip through JSON so the hash covers exactly what the database stores.
+                "data": json.loads(json.dumps(entry.get("data") or {}, ensure_ascii=False, default=str)),
+                "prev_hash": prev_hash,
+            }
+            prev_hash = entry_hash(**fields)
+            rows.append(AuditEntry(hash=prev_hash, **fields))
+        return AuditEntry.objects.bulk_create(rows, batch_size=2000)
+
+
+def record(
+    *,
+    action: str,
+    actor: Any = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    data: dict[str, Any] | None = None,
+    ip: str = "",
+) -> AuditEntry:
+    """Append one security-relevant act to the chain."""
+    return record_many(
+        [
+            {
+                "action": action,
+                "actor_id": getattr(actor, "pk", None),
+                "actor_name": getattr(actor, "username", "") or "",
+                "object_type": object_type,
+                "object_id": object_id,
+                "data": data,
+                "ip": ip,
+            }
+        ]
+    )[0]
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    reason: str = ""
+
+
+def _iter_entries(batch: int = 5000) -> Iterator[AuditEntry]:
+    last_seq = 0
+    while True:
+        rows = list(AuditEntry.objects.filter(seq__gt=last_seq).order_by("seq")[:batch])
+        if not rows:
+            return
+        yield from rows
+        last_seq = rows[-1].seq
+
+
+def verify_chain() -> VerifyResult:
+    """Recompute every hash in order; name the first row whose content or link does not match."""
+    expected_prev = GENESIS
+    expected_seq = 1
+    checked = 0
+    for entry in _iter_entries():
+        if entry.seq != expected_seq:
+            return VerifyResult(
+                False, checked, expected_seq, f"row #{expected_seq} is missing (next is #{entry.seq})"
+            )
+        if entry.prev_hash != expected_prev:
+            return VerifyResult(
+                False, checked, entry.seq, f"row #{entry.seq} does not link to the row before it"
+            )
+        recomputed = entry_hash(
+            seq=entry.seq,
+            at=entry.at,
+            actor_id=entry.actor_id,
+            actor_name=entry.actor_name,
+            action=entry.action,
+            object_type=entry.object_type,
+            object_id=entry.object_id,
+            ip=entry.ip,
+            data=entry.data,
+            prev_hash=entry.prev_hash,
+        )
+        if recomputed != entry.hash:
+            return VerifyResult(
+                False, checked, entry.seq, f"row #{entry.seq} was altered (its hash does not match)"
+            )
+        expected_prev = entry.hash
+        expected_seq += 1
+        checked += 1
+    return VerifyResult(True, checked)

@@ -1,0 +1,881 @@
+"""Every change to a case: one function per move of the lifecycle (DESIGN §3).
+
+Each function takes keyword-only arguments and an explicit ``actor``, checks the actor may make the move,
+runs in one transaction, and writes its case events (and so the audit log) in that transaction. A move made
+against a case someone else has just changed raises ``Conflict``; a move the lifecycle forbids raises
+``IllegalMove``; neither changes anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from jiefen.cases import intake as intake_mod
+from jiefen.cases.actors import SYSTEM, Actor
+from jiefen.cases.events import new_event, write_events
+from jiefen.cases.intake import Intake, PersonInput
+from jiefen.cases.models import (
+    Assignment,
+    AssignmentRole,
+    Case,
+    CaseEvent,
+    CaseType,
+    EventKind,
+    Feedback,
+    Matter,
+    MatterStatus,
+    Petitioner,
+    Reply,
+    Review,
+    Satisfaction,
+)
+from jiefen.cases.permissions import check_move
+from jiefen.cases.workflow import ASSIGNMENT_OPEN, OPEN_STATES, AssignmentStatus, CaseStatus, Move, target_of
+from jiefen.clocks import services as clocks
+from jiefen.clocks.models import ClockKind, ClockState
+from jiefen.core import crypto
+from jiefen.core.errors import Conflict, IllegalMove, InvalidInput
+
+K = ClockKind
+REOPEN_LIMIT = getattr(settings, "REOPEN_LIMIT", 2)
+
+
+@dataclass(frozen=True)
+class Registered:
+    case: Case
+    # Shown to the petitioner once; only its keyed hash is stored.
+    query_code: str
+
+
+# Enrichers run at intake inside the registering transaction (classification, extraction, risk …). Each gets
+# the new case and returns a dict merged into ``Case.enrichment``; registered by the language integration.
+Enricher = Callable[[Case], dict[str, Any]]
+intake_enrichers: list[Enricher] = []
+
+
+# --- the one way a status changes -----------------------------------------------------------------------------
+
+
+def _move(
+    case: Case,
+    move: Move,
+    actor: Actor,
+    events: list[CaseEvent],
+    *,
+    version: int | None = None,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    is_public: bool = True,
+    **updates: Any,
+) -> Case:
+    """Compare-and-set the status: the UPDATE only matches the status and version the caller saw."""
+    check_move(actor, case, move)
+    target = target_of(move, case.status)
+    if target is None:
+        raise IllegalMove(f"信访件处于“{CaseStatus(case.status).label}”状态，不能执行“{move.label}”")
+    seen_version = case.version if version is None else version
+    now = timezone.now()
+    changed = Case.objects.filter(pk=case.pk, status=case.status, version=seen_version).update(
+        status=target, version=F("version") + 1, updated_at=now, **updates
+    )
+    if changed == 0:
+        raise Conflict("该信访件刚刚已被其他人处理，请刷新页面查看最新情况后再操作")
+    from_status = case.status
+    case.status, case.version = target, seen_version + 1
+    for name, value in updates.items():
+        setattr(case, name, value)
+    events.append(
+        new_event(
+            case=case,
+            kind=EventKind.MOVE,
+            actor=actor,
+            move=move,
+            from_status=from_status,
+            to_status=target,
+            note=note,
+            data=data,
+            is_public=is_public,
+        )
+    )
+    return case
+
+
+def _finish(case: Case, events: list[CaseEvent]) -> None:
+    write_events(events)
+    clocks.refresh_case(case)
+
+
+# --- intake -----------------------------------------------------------------------------------------------------
+
+
+def _petitioner_from(person: PersonInput | None) -> Petitioner | None:
+    """Find the person by phone or ID (keyed hash) or create them."""
+    if person is None or not (person.name or person.phone or person.id_number):
+        return None
+    phone = crypto.normalise_phone(person.phone)
+    id_number = crypto.normalise_id_number(person.id_number)
+    existing = None
+    if id_number:
+        existing = Petitioner.objects.filter(id_number_hash=crypto.lookup_hash(id_number)).first()
+    if existing is None and phone:
+        existing = Petitioner.objects.filter(
+            phone_hash=crypto.lookup_hash(phone), name=person.name or ""
+        ).first()
+    if existing is not None:
+        return existing
+    petitioner = Petitioner(name=(person.name or "").strip(), address=person.address or "")
+    if phone:
+        petitioner.set_phone(phone)
+    if id_number:
+        petitioner.set_id_number(id_number)
+    petitioner.save()
+    return petitioner
+
+
+def register_case(*, intake: Intake, actor: Actor) -> Registered:
+    """Register a petition: validate, number it, start the acceptance clock (信访工作条例 Art. 22)."""
+    intake_mod.validate_intake(intake)
+    now = timezone.now()
+    code = intake_mod.new_query_code()
+    with transaction.atomic():
+        petitioner = None if intake.is_anonymous else _petitioner_from(intake.petitioner)
+        title = (intake.title or "").strip() or intake.content.strip()[:40]
+        matter = Matter.objects.create(
+            title=title[:200], category_id=intake.category_id, place_text=intake.place_text
+        )
+        case = Case.objects.create(
+            receipt_number=intake_mod.next_receipt_number(timezone.localdate(now)),
+            query_code_hash=intake_mod.hash_query_code(code),
+            channel=intake.channel,
+            case_type=intake.case_type,
+            title=title[:200],
+            content=intake.content.strip(),
+            place_text=intake.place_text.strip(),
+            latitude=intake.latitude,
+            longitude=intake.longitude,
+            jurisdiction_unit_id=intake.jurisdiction_unit_id,
+            category_id=intake.category_id,
+            urgency=intake.urgency,
+            people_count=intake.people_count,
+            is_group=intake.is_group,
+            confidential=intake.confidential or intake.case_type == CaseType.REPORT,
+            is_anonymous=intake.is_anonymous,
+            petitioner=petitioner,
+            matter=matter,
+            external_id=intake.external_id.strip(),
+            external_source=intake.external_source.strip(),
+            support_count=max(0, intake.support_count),
+            oppose_count=max(0, intake.oppose_count),
+            registered_by=actor if getattr(actor, "pk", None) else None,
+            created_at=now,
+            received_at=intake.received_at or now,
+        )
+        for person in intake.representatives:
+            representative = _petitioner_from(person)
+            if representative is not None:
+                case.representatives.add(representative)
+        events = [
+            new_event(
+                case=case,
+                kind=EventKind.REGISTERED,
+                actor=actor,
+                to_status=CaseStatus.REGISTERED,
+                data={"channel": case.channel, "receipt_number": case.receipt_number},
+                is_public=True,
+            )
+        ]
+        clocks.start_clock(case=case, kind=K.ACCEPTANCE, actor=actor, start=now, events=events)
+        enrichment: dict[str, Any] = {}
+        for enricher in intake_enrichers:
+            enrichment.update(enricher(case))
+        if enrichment:
+            case.enrichment = enrichment
+            case.save(update_fields=["enrichment"])
+        _finish(case, events)
+    return Registered(case=case, query_code=code)
+
+
+# --- acceptance (信访工作条例 Art. 22–23) ---------------------------------------------------------------------
+
+
+def accept_case(*, case: Case, actor: Actor, version: int | None = None, note: str = "") -> Case:
+    """Accept: the 15-day acceptance clock stops and the 60-day handling clock starts (Art. 34)."""
+    with transaction.atomic():
+        events: list[CaseEvent] = []
+        now = timezone.now()
+        _move(case, Move.ACCEPT, actor, events, version=version, note=note, accepted_at=now)
+        clocks.stop_clocks(case=case, kinds=[K.ACCEPTANCE], actor=actor, events=events)
+        clocks.start_clock(case=case, kind=K.HANDLING, actor=actor, start=now, events=events)
+        _finish(case, events)
+    return case
+
+
+def _require(text: str, what: str) -> str:
+    if not (text or "").strip():
+        raise InvalidInput(f"请填写{what}")
+    return text.strip()
+
+
+def decline_case(
+    *, case: Case, actor: Actor, reason: str, proper_channel: str, version: int | None = None
+) -> Case:
+    """Decline (不予受理) with the reason and the channel the person should use instead (Art. 23, 31)."""
+    reason, proper_channel = _require(reason, "不予受理的理由"), _require(proper_channel, "应当通过的途径")
+    with transaction.atomic():
+        events: list[CaseEvent] = []
+        _move(
+            case,
+            Move.DECLINE,
+            actor,
+            events,
+            version=version,
+            note=reason,
+            data={"proper_channel": proper_channel},
+            closed_at=timezone.now(),
+        )
+        clocks.stop_clocks(case=case, kinds=[K.ACCEPTANCE], actor=actor, events=events)
+        _finish(case, events)
+    return case
+
+
+def transfer_case(
+    *, case: Case, actor: Actor, authority: str, reason: str, version: int | None = None
+) -> Case:
+    """Transfer (转送) to the authority that is competent for the matter."""
+    authority, reason = _require(authority, "转送机关"), _require(reason, "转送理由")
+    with transaction.atomic():
+        events: list[CaseEvent] = []
+        _move(
+            case,
+            Move.TRANSFER,
+            actor,
+            events,
+            version=version,
+            note=reason,
+            data={"authority": authority},
+            closed_at=timezone.now(),
+        )
+        clocks.stop_clocks(case=case, kinds=[K.ACCEPTANCE], actor=actor, events=events)
+        _finish(case, events)
+    return case
+
+
+def answer_now(*, case: Case, actor: Actor, answer: str, version: int | None = None) -> Case:
+    """Answer a consultation on the spot and close it."""
+    answer = _require(answer, "答复内容")
+    if case.case_type != CaseType.CONSULT:
+        raise IllegalMove("只有咨询类诉求可以当场答复办结")
+    with transaction.atomic():
+        events: list[CaseEvent] = []
+        now = timezone.now()
+        _move(
+            case, Move.ANSWER_NOW, actor, events, version=version, note=answer, closed_at=now, replied_at=now
+        )
+        clocks.stop_clocks(case=case, kinds=[K.ACCEPTANCE], actor=actor, events=events)
+        _finish(case, events)
+    return case
+
+
+def merge_case(*, case: Case, into: Case, actor: Actor, version: int | None = None) -> Case:
+    """Merge a repeat petition into another case: both then share that case's Matter."""
+    if into.pk == case.pk:
+        raise InvalidInput("不能把信访件合并到它自己")
+    if into.status not in OPEN_STATES:
+        raise IllegalMove(f"目标信访件 {into.receipt_number} 已结束，不能合并进去")
+    with transaction.atomic():
+        events: list[CaseEvent] = []
+        _move(
+            case,
+            Move.MERGE,
+            actor,
+            events,
+            version=version,
+            note=f"合并到 {into.receipt_number}",
+            data={"into": into.receipt_number},
+            matter=into.matter,
+            merged_into=into,
+        )
+        clocks.stop_clocks(case=case, kinds=[K.ACCEPTANCE, K.HANDLING], actor=actor, events=events)
+        events.append(
+            new_event(case=into, kind=EventKind.NOTE, actor=actor, note=f"{case.receipt_number} 已合并到本件")
+        )
+        _finish(case, events)
+    return case
+
+
+# --- dispatch and assignments ------------------------------------------------------------------------------------
+
+
+def dispatch_case(
+    *,
+    case: Case,
+    actor: Actor,
+    lead_unit: Any,
+    assist_units: list[Any] | None = None,
+    instructions: str = "",
+    version: int | None = None,
+) -> list[Assignment]:
+    """Send the case to a lead unit (主办) and any assisting units (协办). Each task gets a return window of
+    5 working days (Art. 23) and a sign clock."""
+    assists = [unit for unit in (assist_units or []) if unit.pk != lead_unit.pk]
+    if not lead_unit.is_active or any(not unit.is_active for unit in assists):
+        raise InvalidInput("不能交办给已停用的单位")
+    move = Move.DISPATCH if case.status == CaseStatus.ACCEPTED else Move.REDISPATCH
+    with transaction.atomic():
+        events: list[CaseEvent] = []
+        _move(case, move, actor, events, version=version, note=instructions, data={"lead": lead_unit.name})
+        if move == Move.REDISPATCH:
+            _close_open_assignments(case, actor, events)
+        created = [
+            _create_assignment(case, unit, role, actor, instructions, events)
+            for unit, role in [
+                (lead_unit, AssignmentRole.LEAD),
+                *[(u, AssignmentRole.ASSIST) for u in assists],
+            ]
+        ]
+        _finish(case, events)
+    return created
+
+
+def _create_assignment(
+    case: Case,
+    unit: Any,
+    role: str,
+    actor: Actor,
+    instructions: str,
+    events: list[CaseEvent],
+    parent: Any = None,
+) -> Assignment:
+    now = timezone.now()
+    assignment = Assignment.objects.create(
+        case=case,
+        unit=unit,
+        role=role,
+        parent=parent,
+        instructions=instructions,
+        assigned_by=actor,
+        assigned_at=now,
+    )
+    window = clocks.start_clock(
+        case=case, kind=K.RETURN_WINDOW, actor=actor, assignment=assignment, events=events
+    )
+    assignment.return_due_at = window.due_at
+    assignment.save(update_fields=["return_due_at"])
+    if role == AssignmentRole.LEAD:
+        clocks.start_clock(case=case, kind=K.SIGN, actor=actor, assignment=assignment, events=events)
+    events.append(
+        new_event(
+            case=case,
+            kind=EventKind.ASSIGNED,
+            actor=actor,
+            note=instructions,
+            data={"unit": unit.name, "unit_id": unit.pk, "role": role, "assignment": assignment.pk},
+            is_public=role == AssignmentRole.LEAD,
+        )
+    )
+    return assignment
+
+
+def _close_open_assignments(case: Case, actor: Actor, events: list[CaseEvent]) -> None:
+    for assignment in Assignment.objects.filter(case=case, status__in=list(ASSIGNMENT_OPEN)):
+        Assignment.objects.filter(pk=assignment.pk).update(status=AssignmentStatus.CANCELLED)
+        clocks.stop_clocks(case=case, kinds=[K.SIGN, K.RETURN_WINDOW], assignment=assignment, events=events)
+
+
+def _lock_assignment(assignment: Assignment, expected: set[str]) -> Assignment:
+    current = Assignment.objects.select_for_update().select_related("case", "unit").get(pk=assignment.pk)
+    if current.status not in expected:
+        raise Conflict(f"该交办任务当前为“{AssignmentStatus(current.status).label}”，请刷新后再操作")
+    return current
+
+
+def _check_unit_actor(actor: Actor, assignment: Assignment) -> None:
+    from jiefen.cases.permissions import acts_for_unit
+    from jiefen.core.errors import NotAllowed
+    from jiefen.org.models import Role
+
+    if not (
+        getattr(actor, "is_authenticated", False) and actor.has_role(Role.UNIT_HANDLER, Role.UNIT_LEADER)
+    ):  # type: ignore[union-attr]
+        raise NotAllowed("只有承办单位的工作人员可以办理该任务")
+    if not (actor.is_superuser or acts_for_unit(actor, assignment.unit.path)):  # type: ignore[union-attr]
+        raise NotAllowed(f"该任务由“{assignment.unit.name}”办理，您无权操作")
+
+
+def sign_assignment(*, assignment: Assignment, actor: Actor) -> Assignment:
+    """The unit takes the task (签收). When the lead unit signs, the case is in progress."""
+    _check_unit_actor(actor, assignment)
+    with transaction.atomic():
+        assignment = _lock_assignment(assignment, {AssignmentStatus.PENDING})
+        case = assignment.case
+        events: list[CaseEvent] = []
+        now = timezone.now()
+        Assignment.objects.filter(pk=assignment.pk).update(
+            status=AssignmentStatus.SIGNED, signed_by=actor, signed_at=now
+        )
+        assignment.status, assignment.signed_at = AssignmentStatus.SIGNED, now
+        clocks.stop_clocks(case=case, kinds=[K.SIGN], assignment=assignment, actor=actor, events=events)
+        events.append(
+            new_event(
+                case=case,
+                kind=EventKind.ASSIGNMENT_SIGNED,
+                actor=actor,
+                data={"unit": assignment.unit.name, "assignment": assignment.pk},
+                is_public=assignment.role == AssignmentRole.LEAD,
+            )
+        )
+        if assignment.role == AssignmentRole.LEAD and case.status == CaseStatus.DISPATCHED:
+            _move(case, Move.SIGN, actor, events)
+        _finish(case, events)
+    return assignment
+
+
+def return_assignment(*, assignment: Assignment, actor: Actor, reason: str) -> Assignment:
+    """Send a task back (退单) with a reason, within its 5-working-day window (信访工作条例 Art. 23).
+    The dispatcher then reviews it."""
+    reason = _require(reason, "退单理由")
+    _check_unit_actor(actor, assignment)
+    with transaction.atomic():
+        assignment = _lock_assignment(assignment, {AssignmentStatus.PENDING, AssignmentStatus.SIGNED})
+        now = timezone.now()
+        if assignment.return_due_at is not None and now > assignment.return_due_at:
+            raise IllegalMove(
+                f"退单期限已于 {timezone.localtime(assignment.return_due_at):%Y-%m-%d %H:%M} 届满（5 个工作日），不能再退单"
+            )
+        case = assignment.case
+        events: list[CaseEvent] = []
+        Assignment.objects.filter(pk=assignment.pk).update(
+            status=AssignmentStatus.RETURNED, returned_at=now, return_reason=reason, return_decision=""
+        )
+        assignment.status = AssignmentStatus.RETURNED
+        clocks.stop_clocks(
+            case=case, kinds=[K.SIGN, K.RETURN_WINDOW], assignment=assignment, actor=actor, events=events
+        )
+        events.append(
+            new_event(
+                case=case,
+                kind=EventKind.ASSIGNMENT_RETURNED,
+                actor=actor,
+                note=reason,
+                data={"unit": assignment.unit.name, "assignment": assignment.pk},
+            )
+        )
+        _finish(case, events)
+    return assignment
+
+
+def review_return(*, assignment: Assignment, actor: Actor, uphold: bool, note: str = "") -> Assignment:
+    """The dispatcher decides a return: upheld, the task ends and (when no lead is left) the case comes back
+    for re-dispatch; overruled, the task goes back to the unit to sign."""
+    from jiefen.cases.permissions import OFFICE_DECISIONS
+    from jiefen.core.errors import NotAllowed
+
+    if not (getattr(actor, "is_authenticated", False) and actor.has_role(*OFFICE_DECISIONS)):  # type: ignore[union-attr]
+        raise NotAllowed("只有交办员可以审核退单")
+    with transaction.atomic():
+        assignment = _lock_assignment(assignment, {AssignmentStatus.RETURNED})
+        if assignment.return_decision:
+            raise Conflict("该退单已经审核过了")
+        case = Case.objects.get(pk=assignment.case_id)
+        events: list[CaseEvent] = []
+        decision = "upheld" if uphold else "overruled"
+        updates: dict[str, Any] = {"return_decision": decision}
+        if not uphold:
+            updates["status"] = AssignmentStatus.PENDING
+        Assignment.objects.filter(pk=assignment.pk).update(**updates)
+        for name, value in updates.items():
+            setattr(assignment, name, value)
+        events.append(
+            new_event(
+                case=case,
+                kind=EventKind.RETURN_REVIEWED,
+                actor=actor,
+                note=note,
+                data={"unit": assignment.unit.name, "assignment": assignment.pk, "decision": decision},
+            )
+        )
+        if not uphold and assignment.role == AssignmentRole.LEAD:
+            clocks.start_clock(case=case, kind=K.SIGN, actor=actor, assignment=assignment, events=events)
+        open_lead = Assignment.objects.filter(
+            case=case, role=AssignmentRole.LEAD, status__in=[*ASSIGNMENT_OPEN, AssignmentStatus.REPLIED]
+        ).exists()
+        if uphold and not open_lead and case.status in (CaseStatus.DISPATCHED, CaseStatus.IN_PROGRESS):
+            _close_open_assignments(case, actor, events)
+            _move(case, Move.ALL_RETURNED, SYSTEM, events, note="主办单位退单已同意，待重新交办")
+        _finish(case, events)
+    return assignment
+
+
+def pass_down_assignment(
+    *, assignment: Assignment, actor: Actor, unit: Any, instructions: str = ""
+) -> Assignment:
+    """A street office passes its task to a community or property company; it stays responsible (首接负责)."""
+    _check_unit_actor(actor, assignment)
+    if unit.pk == assignment.unit_id:
+        raise InvalidInput("不能转派给本单位")
+    with transaction.atomic():
+        assignment = _lock_assignment(assignment, {AssignmentStatus.SIGNED})
+        case = assignment.case
+        events: list[CaseEvent] = []
+        child = _create_assignment(
+            case, unit, AssignmentRole.ASSIST, actor, instructions, events, parent=assignment
+        )
+        events.append(
+            new_event(
+                case=case,
+                kind=EventKind.ASSIGNMENT_PASSED_DOWN,
+                actor=actor,
+                note=instructions,
+                data={"from": assignment.unit.name, "to": unit.name, "assignment": child.pk},
+            )
+        )
+        _finish(case, events)
+    return child
+
+
+# --- handling -------------------------------------------------------------------------------------------------------
+
+
+def request_info(*, case: Case, actor: Actor, what: str, version: int | None = None) -> Case:
+    """Ask the petitioner for information; the handling clock pauses until it arrives."""
+    what = _require(what, "需要补充的材料")
+    with transaction.atomic():
+        events: list[CaseEvent] = []
+        _move(case, Move.REQUEST_INFO, actor, events, version=version, note=what)
+        clock = clocks.running_clock(case, K.HANDLING)
+        if clock is not None and clock.state == ClockState.RUNNING:
+            clocks.pause_clock(clock=clock, actor=actor, reason=what, events=events)
+        _finish(case, events)
+    return case
+
+
+def receive_info(*, case: Case, actor: Actor, note: str = "", version: int | None = None) -> Case:
+    with transaction.atomic():
+        events: list[CaseEvent] = []
+        _move(case, Move.INFO_RECEIVED, actor, events, version=version, note=note)
+        clock = clocks.running_clock(case, K.HANDLING)
+        if clock is not None and clock.state == ClockState.PAUSED:
+            clocks.resume_clock(clock=clock, actor=actor, events=events)
+        _finish(case, events)
+    return case
+
+
+def extend_handling(*, case: Case, actor: Actor, days: int, reason: str) -> Case:
+    """Extend the handling clock once, with approval, by at most 30 days (信访工作条例 Art. 34)."""
+    from jiefen.core.errors import NotAllowed
+    from jiefen.org.models import Role
+
+    reason = _require(reason, "延期理由")
+    if not (
+        getattr(actor, "is_authenticated", False)
+        and actor.has_role(Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
+    ):  # type: ignore[union-attr]
+        raise NotAllowed("延期须经信访办批准")
+    with transaction.atomic():
+        clock = clocks.running_clock(case, K.HANDLING)
+        if clock is None:
+            raise IllegalMove("该信访件没有正在计时的办理时限")
+        events: list[CaseEvent] = []
+        clocks.extend_clock(clock=clock, amount=days, actor=actor, reason=reason, events=events)
+        _finish(case, events)
+    return case
+
+
+def add_note(*, case: Case, actor: Actor, note: str, data: dict[str, Any] | None = None) -> CaseEvent:
+    """Record an action taken on a case (a call, a visit, assistance, counselling …)."""
+    note = _require(note, "办理记录")
+    if case.status not in OPEN_STATES:
+        raise IllegalMove("已结束的信访件不能再添加办理记录")
+    with transaction.atomic():
+        events = [new_event(case=case, kind=EventKind.NOTE, actor=actor, note=note, data=data)]
+        write_events(events)
+    return events[0]
+
+
+REPLY_PARTS = {
+    "facts": "事实",
+    "basis": "依据",
+    "conclusion": "结论",
+    "review_rights": "申请复查的权利和期限告知",
+}
+
+
+def draft_reply(
+    *, case: Case, actor: Actor, facts: str, basis: str, conclusion: str, review_rights: str
+) -> Reply:
+    """Write the answer. A reply must state facts, basis, conclusion and the right to request a review with its
+    deadline (信访工作条例 Art. 32, 35); one missing any of them is refused naming what is missing."""
+    parts = {"facts": facts, "basis": basis, "conclusion": conclusion, "review_rights": review_rights}
+    missing = [label for key, label in REPLY_PARTS.items() if not (parts[key] or "").strip()]
+    if missing:
+        raise InvalidInput("答复意见缺少：" + "、".join(missing))
+    if case.status not in (CaseStatus.IN_PROGRESS,):
+        raise IllegalMove(f"信访件处于“{CaseStatus(case.status).label}”状态，不能起草答复")
+    lead = case.lead_assignment
+    if lead is None:
+        raise IllegalMove("该信访件没有主办单位")
+    _check_unit_actor(actor, lead)
+    with transaction.atomic():
+        reply = Reply.objects.create(
+            case=case, unit=lead.unit, author=actor, **{k: v.strip() for k, v in parts.items()}
+        )
+        write_events(
+            [
+                new_event(
+                    case=case, kind=EventKind.NOTE, actor=actor, note="起草答复意见", data={"reply": reply.pk}
+                )
+            ]
+        )
+    return reply
+
+
+def approve_reply(*, reply: Reply, actor: Actor) -> Reply:
+    """The unit leader approves the reply before it is sent."""
+    from jiefen.cases.permissions import acts_for_unit
+    from jiefen.core.errors import NotAllowed
+    from jiefen.org.models import Role
+
+    if not (getattr(actor, "is_authenticated", False) and actor.has_role(Role.UNIT_LEADER)):  # type: ignore[union-attr]
+        raise NotAllowed("答复意见须由承办单位负责人审批")
+    if not (actor.is_superuser or acts_for_unit(actor, reply.unit.path)):  # type: ignore[union-attr]
+        raise NotAllowed("只能审批本单位的答复意见")
+    with transaction.atomic():
+        changed = Reply.objects.filter(pk=reply.pk, approved_at__isnull=True).update(
+            approved_by=actor, approved_at=timezone.now()
+        )
+        if not changed:
+            raise Conflict("该答复意见已经审批过了")
+        reply.refresh_from_db()
+        write_events(
+            [
+                new_event(
+                    case=reply.case,
+                    kind=EventKind.NOTE,
+                    actor=actor,
+                    note="审批通过答复意见",
+                    data={"reply": reply.pk},
+                )
+            ]
+        )
+    return reply
+
+
+def send_reply(*, case: Case, actor: Actor, version: int | None = None) -> Case:
+    """Send the approved reply: the handling clock stops, the follow-up window and the 30-day window to request
+    a review (Art. 35) start."""
+    reply = case.replies.filter(sent_at__isnull=True).order_by("-created_at").first()
+    if reply is None:
+        raise IllegalMove("没有待发送的答复意见，请先起草")
+    if reply.approved_at is None:
+        raise IllegalMove("答复意见尚未经单位负责人审批，不能发送")
+    with transaction.atomic():
+        events: list[CaseEvent] = []
+        now = timezone.now()
+        _move(case, Move.REPLY, actor, events, version=version, note=reply.conclusion, replied_at=now)
+        Reply.objects.filter(pk=reply.pk).update(sent_at=now)
+        Assignment.objects.filter(case=case, status=AssignmentStatus.SIGNED).update(
+            status=AssignmentStatus.REPLIED, replied_at=now
+        )
+        clocks.stop_clocks(case=case, kinds=[K.HANDLING, K.SIGN], actor=actor, events=events)
+        _move(case, Move.START_FOLLOW_UP, SYSTEM, events)
+        clocks.start_clock(case=case, kind=K.FOLLOW_UP_WINDOW, actor=actor, start=now, events=events)
+        clocks.start_clock(case=case, kind=K.REVIEW_REQUEST_WINDOW, actor=actor, start=now, events=events)
+        _finish(case, events)
+    return case
+
+
+# --- follow-up ------------------------------------------------------------------------------------------------------
+
+
+def record_feedback(
+    *,
+    case: Case,
+    actor: Actor,
+    resolved: str,
+    satisfaction: str,
+    comment: str = "",
+    version: int | None = None,
+) -> Feedback:
+    """The person rates the answer. Not satisfied reopens the case to the same unit (重办), at most
+    ``REOPEN_LIMIT`` times; after that the case closes with the rating kept for the supervisors."""
+    from jiefen.cases.models import Resolved
+
+    if resolved not in Resolved.values or satisfaction not in Satisfaction.values:
+        raise InvalidInput("请选择是否解决和是否满意")
+    with transaction.atomic():
+        events: list[CaseEvent] = []
+        feedback = Feedback.objects.create(
+            case=case,
+            resolved=resolved,
+            satisfaction=satisfaction,
+            comment=comment.strip(),
+            recorded_by=actor if getattr(actor, "pk", None) else None,
+        )
+        events.append(
+            new_event(
+                case=case,
+                kind=EventKind.FEEDBACK,
+                actor=actor,
+                note=comment,
+                data={"resolved": resolved, "satisfaction": satisfaction},
+                is_public=True,
+            )
+        )
+        now = timezone.now()
+        if satisfaction == Satisfaction.NOT_SATISFIED and case.reopen_count < REOPEN_LIMIT:
+            _move(
+                case,
+                Move.NOT_SATISFIED,
+                actor,
+                events,
+                version=version,
+                note=comment,
+                reopen_count=case.reopen_count + 1,
+            )
+            clocks.stop_clocks(
+                case=case, kinds=[K.FOLLOW_UP_WINDOW, K.REVIEW_REQUEST_WINDOW], actor=actor, events=events
+            )
+            clocks.start_clock(case=case, kind=K.HANDLING, actor=actor, start=now, events=events)
+        else:
+            data = {"escalate": True} if satisfaction == Satisfaction.NOT_SATISFIED else None
+            _move(
+                case, Move.SATISFIED, actor, events, version=version, note=comment, data=data, closed_at=now
+            )
+            clocks.stop_clocks(case=case, kinds=[K.FOLLOW_UP_WINDOW], actor=actor, events=events)
+        _finish(case, events)
+    return feedback
+
+
+def resume_case(*, case: Case, actor: Actor, version: int | None = None) -> Case:
+    """The unit takes a reopened case up again."""
+    with transaction.atomic():
+        events: list[CaseEvent] = []
+        _move(case, Move.RESUME, actor, events, version=version)
+        Assignment.objects.filter(
+            case=case, status=AssignmentStatus.REPLIED, role=AssignmentRole.LEAD
+        ).update(status=AssignmentStatus.SIGNED)
+        _finish(case, events)
+    return case
+
+
+def close_after_follow_up_window(clock: Any) -> None:
+    """The rating window passed without an answer: the case closes, counted as not rated."""
+    case = Case.objects.get(pk=clock.case_id)
+    if case.status != CaseStatus.FOLLOW_UP:
+        return
+    with transaction.atomic():
+        events: list[CaseEvent] = []
+        try:
+            _move(case, Move.WINDOW_PASSED, SYSTEM, events, closed_at=timezone.now(), data={"rated": False})
+        except Conflict:
+            return  # the person rated at the same moment; their rating wins
+        _finish(case, events)
+
+
+# --- review chain (信访工作条例 Art. 35–36) ----------------------------------------------------------------------
+
+
+def _window_open(case: Case, kind: str, label: str) -> Any:
+    window = clocks.running_clock(case, kind)
+    if window is None or timezone.now() > window.due_at:
+        raise IllegalMove(f"{label}期限已过，不能再申请")
+    return window
+
+
+def request_review(*, case: Case, actor: Actor, reason: str, version: int | None = None) -> Review:
+    """复查: within 30 days of the reply; decided by the level above within 30 days (Art. 35)."""
+    reason = _require(reason, "申请复查的理由")
+    with transaction.atomic():
+        _window_open(case, K.REVIEW_REQUEST_WINDOW, "复查申请")
+        events: list[CaseEvent] = []
+        _move(case, Move.REQUEST_REVIEW, actor, events, version=version, note=reason)
+        clocks.stop_clocks(
+            case=case, kinds=[K.REVIEW_REQUEST_WINDOW, K.FOLLOW_UP_WINDOW], actor=actor, events=events
+        )
+        review = Review.objects.create(case=case, level=1, reason=reason)
+        clocks.start_clock(case=case, kind=K.REVIEW_DECISION, actor=actor, events=events)
+        _finish(case, events)
+    return review
+
+
+def decide_review(*, case: Case, actor: Actor, decision: str, version: int | None = None) -> Review:
+    decision = _require(decision, "复查意见")
+    with transaction.atomic():
+        events: list[CaseEvent] = []
+        now = timezone.now()
+        _move(case, Move.DECIDE_REVIEW, actor, events, version=version, note=decision)
+        review = Review.objects.get(case=case, level=1)
+        Review.objects.filter(pk=review.pk).update(decision=decision, decided_by=actor, decided_at=now)
+        clocks.stop_clocks(case=case, kinds=[K.REVIEW_DECISION], actor=actor, events=events)
+        clocks.start_clock(case=case, kind=K.REEXAM_REQUEST_WINDOW, actor=actor, start=now, events=events)
+        _finish(case, events)
+    review.refresh_from_db()
+    return review
+
+
+def close_after_review_window(clock: Any) -> None:
+    case = Case.objects.get(pk=clock.case_id)
+    if case.status != CaseStatus.REVIEWED:
+        return
+    with transaction.atomic():
+        events: list[CaseEvent] = []
+        try:
+            _move(case, Move.REVIEW_WINDOW_PASSED, SYSTEM, events, closed_at=timezone.now())
+        except Conflict:
+            return
+        _finish(case, events)
+
+
+def request_reexam(*, case: Case, actor: Actor, reason: str, version: int | None = None) -> Review:
+    """复核: within 30 days of the review decision; decided within 30 days (Art. 36)."""
+    reason = _require(reason, "申请复核的理由")
+    with transaction.atomic():
+        _window_open(case, K.REEXAM_REQUEST_WINDOW, "复核申请")
+        events: list[CaseEvent] = []
+        _move(case, Move.REQUEST_REEXAM, actor, events, version=version, note=reason)
+        clocks.stop_clocks(case=case, kinds=[K.REEXAM_REQUEST_WINDOW], actor=actor, events=events)
+        review = Review.objects.create(case=case, level=2, reason=reason)
+        clocks.start_clock(case=case, kind=K.REEXAM_DECISION, actor=actor, events=events)
+        _finish(case, events)
+    return review
+
+
+def decide_reexam(*, case: Case, actor: Actor, decision: str, version: int | None = None) -> Review:
+    """After 复核 the matter is final (终结): a new petition on the same facts is not accepted again."""
+    decision = _require(decision, "复核意见")
+    with transaction.atomic():
+        events: list[CaseEvent] = []
+        now = timezone.now()
+        _move(case, Move.DECIDE_REEXAM, actor, events, version=version, note=decision, closed_at=now)
+        review = Review.objects.get(case=case, level=2)
+        Review.objects.filter(pk=review.pk).update(decision=decision, decided_by=actor, decided_at=now)
+        clocks.stop_clocks(case=case, kinds=[K.REEXAM_DECISION], actor=actor, events=events)
+        if case.matter_id:
+            Matter.objects.filter(pk=case.matter_id).update(status=MatterStatus.FINAL, final_at=now)
+        _finish(case, events)
+    review.refresh_from_db()
+    return review
+
+
+def withdraw_case(*, case: Case, actor: Actor, reason: str = "", version: int | None = None) -> Case:
+    """The petitioner withdraws; every clock of the case stops."""
+    with transaction.atomic():
+        events: list[CaseEvent] = []
+        _move(case, Move.WITHDRAW, actor, events, version=version, note=reason, closed_at=timezone.now())
+        clocks.stop_clocks(case=case, kinds=[k.value for k in ClockKind], actor=actor, events=events)
+        Assignment.objects.filter(case=case, status__in=list(ASSIGNMENT_OPEN)).update(
+            status=AssignmentStatus.CANCELLED
+        )
+        _finish(case, events)
+    return case
+
+
+clocks.on_window_expired(K.FOLLOW_UP_WINDOW, close_after_follow_up_window)
+clocks.on_window_expired(K.REEXAM_REQUEST_WINDOW, close_after_review_window)

@@ -1,0 +1,107 @@
+"""The clock policies loaded into a new database (信访工作条例, 2022, and sample 接诉即办 values)."""
+
+from __future__ import annotations
+
+# (kind, amount, unit, max_extension, legal basis, case_type, channel, urgency, is_sample)
+STATUTORY = [
+    ("acceptance", 15, "days", 0, "信访工作条例 第二十二条、第二十三条", "", "", "", False),
+    ("return_window", 5, "workdays", 0, "信访工作条例 第二十三条（对交办、转送有异议）", "", "", "", False),
+    (
+        "handling",
+        60,
+        "days",
+        30,
+        "信访工作条例 第三十四条（60日内办结，可延长不超过30日）",
+        "",
+        "",
+        "",
+        False,
+    ),
+    (
+        "review_request_window",
+        30,
+        "days",
+        0,
+        "信访工作条例 第三十五条（收到答复之日起30日内请求复查）",
+        "",
+        "",
+        "",
+        False,
+    ),
+    ("review_decision", 30, "days", 0, "信访工作条例 第三十五条（30日内提出复查意见）", "", "", "", False),
+    (
+        "reexam_request_window",
+        30,
+        "days",
+        0,
+        "信访工作条例 第三十六条（收到复查意见之日起30日内请求复核）",
+        "",
+        "",
+        "",
+        False,
+    ),
+    (
+        "reexam_decision",
+        30,
+        "days",
+        0,
+        "信访工作条例 第三十六条（30日内提出复核意见，听证时间不计入）",
+        "",
+        "",
+        "",
+        False,
+    ),
+    ("sign", 1, "workdays", 0, "本办规定（样例）：交办后1个工作日内签收", "", "", "", True),
+    ("follow_up_window", 15, "days", 0, "本办规定（样例）：答复后15日内回访评价", "", "", "", True),
+    ("supervision", 5, "workdays", 0, "本办规定（样例）：督办件5个工作日内反馈", "", "", "", True),
+]
+
+# A sample 派单目录 for 接诉即办 hotline cases: quick first contact, short resolution. Sample values only;
+# each office sets its own.
+HOTLINE_SAMPLES = [
+    (
+        "sign",
+        2,
+        "hours",
+        0,
+        "接诉即办派单目录（样例）：2小时内签收并联系诉求人",
+        "",
+        "hotline_12345",
+        "",
+        True,
+    ),
+    ("handling", 7, "days", 7, "接诉即办派单目录（样例）：一般诉求7日内办结", "", "hotline_12345", "", True),
+    (
+        "handling",
+        24,
+        "hours",
+        24,
+        "接诉即办派单目录（样例）：紧急诉求24小时内办结",
+        "",
+        "hotline_12345",
+        "urgent",
+        True,
+    ),
+    (
+        "handling",
+        2,
+        "hours",
+        2,
+        "接诉即办派单目录（样例）：特急诉求2小时内处置",
+        "",
+        "hotline_12345",
+        "critical",
+        True,
+    ),
+    (
+        "handling",
+        3,
+        "days",
+        3,
+        "接诉即办派单目录（样例）：咨询3日内答复",
+        "consult",
+        "hotline_12345",
+        "",
+        True,
+    ),
+]

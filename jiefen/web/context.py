@@ -1,0 +1,21 @@
+"""Navigation by role, for every staff page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from jiefen.org.models import Role
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    items = [(_("工作台"), reverse("web:home")), (_("信访件"), reverse("web:case_list"))]
+    if user.has_role(Role.ADMIN) or user.is_superuser:
+        items.append((_("系统管理"), reverse("admin:index")))
+    return {"nav_items": items}
