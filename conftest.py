@@ -17,6 +17,11 @@ from jiefen.cases.intake import Intake, PersonInput
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_calendar_cache() -> None:
     from jiefen.clocks.calendar import clear_cache
 

@@ -6,6 +6,7 @@ background work run inline. ``JIEFEN_MODE=production`` demands explicit secrets,
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -116,7 +117,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
-    _db["TEST"] = {"NAME": env_str("JIEFEN_TEST_SQLITE_NAME", "") or None}
+    # Tests use a file, not shared-cache memory, so threads lock and wait as they do in production.
+    _db["TEST"] = {"NAME": env_str("JIEFEN_TEST_SQLITE_NAME", "") or str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
 elif _db["ENGINE"] == "django.db.backends.postgresql":
     _db["ENGINE"] = "django.db.backends.postgresql"
 else:

@@ -76,10 +76,10 @@ def _move(
     **updates: Any,
 ) -> Case:
     """Compare-and-set the status: the UPDATE only matches the status and version the caller saw."""
-    check_move(actor, case, move)
     target = target_of(move, case.status)
     if target is None:
         raise IllegalMove(f"信访件处于“{CaseStatus(case.status).label}”状态，不能执行“{move.label}”")
+    check_move(actor, case, move)
     seen_version = case.version if version is None else version
     now = timezone.now()
     changed = Case.objects.filter(pk=case.pk, status=case.status, version=seen_version).update(

@@ -161,7 +161,7 @@ def stop_clocks(
         qs = qs.filter(assignment=assignment)
     stopped = 0
     for clock in qs:
-        met = now <= clock.due_at or clock.state == ClockState.PAUSED
+        met = clock.colour != Colour.RED and (now <= clock.due_at or clock.state == ClockState.PAUSED)
         Clock.objects.filter(pk=clock.pk).update(state=ClockState.STOPPED, stopped_at=now)
         _emit(
             new_event(

@@ -13,7 +13,12 @@ def test_it_walks_a_case_from_registration_to_closed(
     case.refresh_from_db()
     assert case.status == CaseStatus.IN_PROGRESS
     reply = services.draft_reply(
-        case=case, actor=handler_a, facts="已核实", basis="物业服务合同", conclusion="已清理", review_rights="30日内可申请复查"
+        case=case,
+        actor=handler_a,
+        facts="已核实",
+        basis="物业服务合同",
+        conclusion="已清理",
+        review_rights="30日内可申请复查",
     )
     services.approve_reply(reply=reply, actor=leader_a)
     services.send_reply(case=case, actor=handler_a)

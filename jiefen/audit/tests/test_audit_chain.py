@@ -1,0 +1,109 @@
+"""The hash-chained audit log and ``jiefen verify-audit``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from jiefen.audit.models import AuditAction, AuditEntry
+from jiefen.audit.services import GENESIS, record, verify_chain
+from jiefen.cli import main
+
+
+def test_case_events_and_security_acts_are_chained(make_case: Any, dispatcher: Any) -> None:
+    from jiefen.cases.services import accept_case
+
+    case = make_case()
+    accept_case(case=case, actor=dispatcher)
+    record(action=AuditAction.EXPORT, actor=dispatcher, object_type="case_list", data={"rows": 1})
+    entries = list(AuditEntry.objects.order_by("seq"))
+    assert entries[0].prev_hash == GENESIS or entries[0].seq > 1
+    for before, after in zip(entries, entries[1:], strict=False):
+        assert after.seq == before.seq + 1
+        assert after.prev_hash == before.hash
+    case_entries = AuditEntry.objects.filter(action=AuditAction.CASE_EVENT, object_id=str(case.pk))
+    assert case_entries.count() == case.events.count()
+    assert AuditEntry.objects.filter(
+        action=AuditAction.PERMISSION_CHANGED, data__username="dispatcher"
+    ).exists()
+    assert verify_chain().ok
+
+
+def test_entries_cannot_be_changed_through_the_orm(make_case: Any) -> None:
+    make_case()
+    entry = AuditEntry.objects.first()
+    assert entry is not None
+    entry.action = "login"
+    with pytest.raises(ValueError, match="append-only"):
+        entry.save()
+
+
+def _tamper(sql: str, params: list[Any]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def test_verify_audit_names_the_first_altered_row(make_case: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    for _ in range(3):
+        make_case()
+    assert main(["verify-audit"]) == 0
+    assert "audit chain intact" in capsys.readouterr().out
+    target = AuditEntry.objects.order_by("seq")[4]
+    _tamper("UPDATE audit_auditentry SET data = %s WHERE seq = %s", ['{"kind": "forged"}', target.seq])
+    result = verify_chain()
+    assert (result.ok, result.first_bad_seq) == (False, target.seq)
+    assert main(["verify-audit"]) == 1
+    assert f"#{target.seq}" in capsys.readouterr().err
+
+
+def test_verify_audit_catches_a_deleted_row(make_case: Any) -> None:
+    make_case()
+    make_case()
+    victim = AuditEntry.objects.order_by("seq")[1]
+    _tamper("DELETE FROM audit_auditentry WHERE seq = %s", [victim.seq])
+    result = verify_chain()
+    assert (result.ok, result.first_bad_seq) == (False, victim.seq)
+    assert "missing" in result.reason
+
+
+def test_verify_audit_catches_a_rehashed_row_whose_successor_no_longer_links(make_case: Any) -> None:
+    from jiefen.audit.services import entry_hash
+
+    make_case()
+    make_case()
+    rows = list(AuditEntry.objects.order_by("seq")[:3])
+    forged = rows[1]
+    fields = {
+        f: getattr(forged, f)
+        for f in (
+            "seq",
+            "at",
+            "actor_id",
+            "actor_name",
+            "action",
+            "object_type",
+            "object_id",
+            "ip",
+            "prev_hash",
+        )
+    }
+    fields["data"] = {"kind": "forged"}
+    new_hash = entry_hash(**fields)
+    _tamper(
+        "UPDATE audit_auditentry SET data = %s, hash = %s WHERE seq = %s",
+        ['{"kind": "forged"}', new_hash, forged.seq],
+    )
+    result = verify_chain()
+    assert (result.ok, result.first_bad_seq) == (False, rows[2].seq)
+
+
+def test_failed_and_successful_logins_are_audited(client: Any, clerk: Any) -> None:
+    assert not client.login(username="clerk", password="wrong")
+    assert client.login(username="clerk", password="test-pass-8731")
+    actions = list(
+        AuditEntry.objects.filter(action__in=["login", "login_failed"]).values_list("action", flat=True)
+    )
+    assert actions == ["login_failed", "login"]
+    assert AuditEntry.objects.get(action="login_failed").data == {"username": "clerk"}
