@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -12,10 +13,11 @@ from jiefen.org.models import Role
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
+    office_name = settings.OFFICE_NAME
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": []}
+        return {"nav_items": [], "office_name": office_name}
     items = [(_("工作台"), reverse("web:home")), (_("信访件"), reverse("web:case_list"))]
     if user.has_role(Role.ADMIN) or user.is_superuser:
         items.append((_("系统管理"), reverse("admin:index")))
-    return {"nav_items": items}
+    return {"nav_items": items, "office_name": office_name}
