@@ -150,6 +150,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_ROOT = Path(env_str("JIEFEN_MEDIA_DIR", str(DATA_DIR / "media")) or DATA_DIR / "media")
 MEDIA_URL = "/media/"
 WHITENOISE_USE_FINDERS = True

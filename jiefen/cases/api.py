@@ -5,7 +5,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import BaseModel, Field
 
 from jiefen.cases import queries
@@ -14,7 +14,7 @@ from jiefen.cases.intake import CONTENT_MAX, TITLE_MAX, Intake, PersonInput
 from jiefen.cases.models import Case, CaseEvent
 from jiefen.cases.services import register_case
 from jiefen.core.errors import NotAllowed
-from jiefen.org.models import Role
+from jiefen.org.models import Role, User
 
 router = Router(tags=["cases"])
 
@@ -46,7 +46,7 @@ class CaseOut(Schema):
 
     @staticmethod
     def resolve_jurisdiction_unit(obj: Case) -> str | None:
-        return obj.jurisdiction_unit.name if obj.jurisdiction_unit_id else None
+        return obj.jurisdiction_unit.name if obj.jurisdiction_unit is not None else None
 
 
 class CasePage(Schema):
@@ -122,8 +122,11 @@ def list_cases(request: HttpRequest, filters: Query[FilterIn]) -> dict[str, Any]
 
 
 @router.post("", response={201: RegisteredOut})
-def create_case(request: HttpRequest, payload: RegisterIn) -> tuple[int, dict[str, Any]]:
-    if not request.user.has_role(Role.RECEPTION_CLERK, Role.DISPATCHER, Role.FIELD_OFFICER):  # type: ignore[union-attr]
+def create_case(request: HttpRequest, payload: RegisterIn) -> Status:
+    user = request.user
+    if not isinstance(user, User) or not user.has_role(
+        Role.RECEPTION_CLERK, Role.DISPATCHER, Role.FIELD_OFFICER
+    ):
         raise NotAllowed("只有接访员、交办员和走访员可以登记信访件")
     data = payload.model_dump()
     person = data.pop("petitioner")
@@ -134,13 +137,16 @@ def create_case(request: HttpRequest, payload: RegisterIn) -> tuple[int, dict[st
             representatives=[PersonInput(**rep) for rep in reps],
             **data,
         ),
-        actor=request.user,
+        actor=user,
     )
-    return 201, {
-        "id": registered.case.pk,
-        "receipt_number": registered.case.receipt_number,
-        "query_code": registered.query_code,
-    }
+    return Status(
+        201,
+        {
+            "id": registered.case.pk,
+            "receipt_number": registered.case.receipt_number,
+            "query_code": registered.query_code,
+        },
+    )
 
 
 @router.get("/{case_id}", response=CaseOut)

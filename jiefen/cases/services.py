@@ -36,12 +36,13 @@ from jiefen.cases.models import (
     Review,
     Satisfaction,
 )
-from jiefen.cases.permissions import check_move
+from jiefen.cases.permissions import OFFICE_DECISIONS, acts_for_unit, check_move
 from jiefen.cases.workflow import ASSIGNMENT_OPEN, OPEN_STATES, AssignmentStatus, CaseStatus, Move, target_of
 from jiefen.clocks import services as clocks
 from jiefen.clocks.models import ClockKind, ClockState
 from jiefen.core import crypto
-from jiefen.core.errors import Conflict, IllegalMove, InvalidInput
+from jiefen.core.errors import Conflict, IllegalMove, InvalidInput, NotAllowed
+from jiefen.org.models import Role, User
 
 K = ClockKind
 REOPEN_LIMIT = getattr(settings, "REOPEN_LIMIT", 2)
@@ -76,6 +77,8 @@ def _move(
     **updates: Any,
 ) -> Case:
     """Compare-and-set the status: the UPDATE only matches the status and version the caller saw."""
+    if version is not None and version != case.version:
+        raise Conflict("该信访件刚刚已被其他人处理，请刷新页面查看最新情况后再操作")
     target = target_of(move, case.status)
     if target is None:
         raise IllegalMove(f"信访件处于“{CaseStatus(case.status).label}”状态，不能执行“{move.label}”")
@@ -105,6 +108,17 @@ def _move(
         )
     )
     return case
+
+
+def _staff(actor: Actor, message: str) -> User:
+    """The actor as a staff user, or NotAllowed: some acts are only ever done by office or unit staff."""
+    if not isinstance(actor, User) or not actor.is_authenticated or not actor.is_active:
+        raise NotAllowed(message)
+    return actor
+
+
+def _user_or_none(actor: Actor) -> User | None:
+    return actor if isinstance(actor, User) else None
 
 
 def _finish(case: Case, events: list[CaseEvent]) -> None:
@@ -173,7 +187,7 @@ def register_case(*, intake: Intake, actor: Actor) -> Registered:
             external_source=intake.external_source.strip(),
             support_count=max(0, intake.support_count),
             oppose_count=max(0, intake.oppose_count),
-            registered_by=actor if getattr(actor, "pk", None) else None,
+            registered_by=_user_or_none(actor),
             created_at=now,
             received_at=intake.received_at or now,
         )
@@ -360,7 +374,7 @@ def _create_assignment(
         role=role,
         parent=parent,
         instructions=instructions,
-        assigned_by=actor,
+        assigned_by=_staff(actor, "只有工作人员可以交办"),
         assigned_at=now,
     )
     window = clocks.start_clock(
@@ -396,17 +410,13 @@ def _lock_assignment(assignment: Assignment, expected: set[str]) -> Assignment:
     return current
 
 
-def _check_unit_actor(actor: Actor, assignment: Assignment) -> None:
-    from jiefen.cases.permissions import acts_for_unit
-    from jiefen.core.errors import NotAllowed
-    from jiefen.org.models import Role
-
-    if not (
-        getattr(actor, "is_authenticated", False) and actor.has_role(Role.UNIT_HANDLER, Role.UNIT_LEADER)
-    ):  # type: ignore[union-attr]
+def _check_unit_actor(actor: Actor, assignment: Assignment) -> User:
+    user = _staff(actor, "只有承办单位的工作人员可以办理该任务")
+    if not user.has_role(Role.UNIT_HANDLER, Role.UNIT_LEADER):
         raise NotAllowed("只有承办单位的工作人员可以办理该任务")
-    if not (actor.is_superuser or acts_for_unit(actor, assignment.unit.path)):  # type: ignore[union-attr]
+    if not (user.is_superuser or acts_for_unit(user, assignment.unit.path)):
         raise NotAllowed(f"该任务由“{assignment.unit.name}”办理，您无权操作")
+    return user
 
 
 def sign_assignment(*, assignment: Assignment, actor: Actor) -> Assignment:
@@ -474,10 +484,7 @@ def return_assignment(*, assignment: Assignment, actor: Actor, reason: str) -> A
 def review_return(*, assignment: Assignment, actor: Actor, uphold: bool, note: str = "") -> Assignment:
     """The dispatcher decides a return: upheld, the task ends and (when no lead is left) the case comes back
     for re-dispatch; overruled, the task goes back to the unit to sign."""
-    from jiefen.cases.permissions import OFFICE_DECISIONS
-    from jiefen.core.errors import NotAllowed
-
-    if not (getattr(actor, "is_authenticated", False) and actor.has_role(*OFFICE_DECISIONS)):  # type: ignore[union-attr]
+    if not _staff(actor, "只有交办员可以审核退单").has_role(*OFFICE_DECISIONS):
         raise NotAllowed("只有交办员可以审核退单")
     with transaction.atomic():
         assignment = _lock_assignment(assignment, {AssignmentStatus.RETURNED})
@@ -569,14 +576,8 @@ def receive_info(*, case: Case, actor: Actor, note: str = "", version: int | Non
 
 def extend_handling(*, case: Case, actor: Actor, days: int, reason: str) -> Case:
     """Extend the handling clock once, with approval, by at most 30 days (信访工作条例 Art. 34)."""
-    from jiefen.core.errors import NotAllowed
-    from jiefen.org.models import Role
-
     reason = _require(reason, "延期理由")
-    if not (
-        getattr(actor, "is_authenticated", False)
-        and actor.has_role(Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
-    ):  # type: ignore[union-attr]
+    if not _staff(actor, "延期须经信访办批准").has_role(Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN):
         raise NotAllowed("延期须经信访办批准")
     with transaction.atomic():
         clock = clocks.running_clock(case, K.HANDLING)
@@ -621,10 +622,10 @@ def draft_reply(
     lead = case.lead_assignment
     if lead is None:
         raise IllegalMove("该信访件没有主办单位")
-    _check_unit_actor(actor, lead)
+    author = _check_unit_actor(actor, lead)
     with transaction.atomic():
         reply = Reply.objects.create(
-            case=case, unit=lead.unit, author=actor, **{k: v.strip() for k, v in parts.items()}
+            case=case, unit=lead.unit, author=author, **{k: v.strip() for k, v in parts.items()}
         )
         write_events(
             [
@@ -638,17 +639,14 @@ def draft_reply(
 
 def approve_reply(*, reply: Reply, actor: Actor) -> Reply:
     """The unit leader approves the reply before it is sent."""
-    from jiefen.cases.permissions import acts_for_unit
-    from jiefen.core.errors import NotAllowed
-    from jiefen.org.models import Role
-
-    if not (getattr(actor, "is_authenticated", False) and actor.has_role(Role.UNIT_LEADER)):  # type: ignore[union-attr]
+    approver = _staff(actor, "答复意见须由承办单位负责人审批")
+    if not approver.has_role(Role.UNIT_LEADER):
         raise NotAllowed("答复意见须由承办单位负责人审批")
-    if not (actor.is_superuser or acts_for_unit(actor, reply.unit.path)):  # type: ignore[union-attr]
+    if not (approver.is_superuser or acts_for_unit(approver, reply.unit.path)):
         raise NotAllowed("只能审批本单位的答复意见")
     with transaction.atomic():
         changed = Reply.objects.filter(pk=reply.pk, approved_at__isnull=True).update(
-            approved_by=actor, approved_at=timezone.now()
+            approved_by=approver, approved_at=timezone.now()
         )
         if not changed:
             raise Conflict("该答复意见已经审批过了")
@@ -716,7 +714,7 @@ def record_feedback(
             resolved=resolved,
             satisfaction=satisfaction,
             comment=comment.strip(),
-            recorded_by=actor if getattr(actor, "pk", None) else None,
+            recorded_by=_user_or_none(actor),
         )
         events.append(
             new_event(

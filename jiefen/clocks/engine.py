@@ -8,7 +8,7 @@ later.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from jiefen.clocks.calendar import WorkCalendar
@@ -17,8 +17,8 @@ HOURS, DAYS, WORKDAYS = "hours", "days", "workdays"
 _END_OF_DAY = time(23, 59, 59)
 
 
-def _end_of(day: object, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, _END_OF_DAY, tzinfo=tz)  # type: ignore[call-overload]
+def _end_of(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, _END_OF_DAY, tzinfo=tz)
 
 
 def add(start: datetime, amount: float, unit: str, calendar: WorkCalendar, tz: ZoneInfo) -> datetime:

@@ -65,11 +65,12 @@ def _specificity(policy: ClockPolicy, case: Case) -> int | None:
             if wanted != getattr(case, attr):
                 return None
             score += 10
-    if policy.category_id is not None:
+    wanted_category = policy.category
+    if wanted_category is not None:
         category = case.category
-        if category is None or not category.path.startswith(policy.category.path):
+        if category is None or not category.path.startswith(wanted_category.path):
             return None
-        score += 10 * policy.category.path.count("/")
+        score += 10 * wanted_category.path.count("/")
     return score
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ def test_case_events_and_security_acts_are_chained(make_case: Any, dispatcher: A
     record(action=AuditAction.EXPORT, actor=dispatcher, object_type="case_list", data={"rows": 1})
     entries = list(AuditEntry.objects.order_by("seq"))
     assert entries[0].prev_hash == GENESIS or entries[0].seq > 1
-    for before, after in zip(entries, entries[1:], strict=False):
+    for before, after in itertools.pairwise(entries):
         assert after.seq == before.seq + 1
         assert after.prev_hash == before.hash
     case_entries = AuditEntry.objects.filter(action=AuditAction.CASE_EVENT, object_id=str(case.pk))

@@ -363,7 +363,7 @@ def test_the_review_chain_ends_final(in_progress: Case, handler_a: Any, leader_a
     services.decide_reexam(case=case, actor=leader, decision="维持复查意见")
     case.refresh_from_db()
     assert case.status == CaseStatus.FINAL
-    assert Matter.objects.get(pk=case.matter_id).status == MatterStatus.FINAL
+    assert Matter.objects.filter(cases=case).get().status == MatterStatus.FINAL
 
 
 def test_a_review_request_after_its_window_is_refused(
