@@ -127,7 +127,17 @@ def _querystring_without_page(request: HttpRequest) -> str:
 
 # How each offered action is drawn: the step that moves the case on, or one that ends or refuses it.
 _PRIMARY = frozenset(
-    {"accept", "dispatch", "sign", "draft_reply", "approve_reply", "send_reply", "feedback", "resume"}
+    {
+        "accept",
+        "answer",
+        "dispatch",
+        "sign",
+        "draft_reply",
+        "approve_reply",
+        "send_reply",
+        "feedback",
+        "resume",
+    }
     | {"decide_review", "decide_reexam", "receive_info", "review_return"}
 )
 _DANGER = frozenset({"decline", "withdraw", "return"})
@@ -230,19 +240,39 @@ def _available_actions(user: Any, case: Any) -> list[dict[str, Any]]:
             continue
         style = "primary" if action.name in _PRIMARY else "danger" if action.name in _DANGER else ""
         available.append({"name": action.name, "label": action.label, "style": style, **extra})
-    return available
+    # The next step first, the ones that end or refuse the case last; otherwise the order of the action table.
+    rank = {"primary": 0, "": 1, "danger": 2}
+    return sorted(available, key=lambda a: rank[a["style"]])
+
+
+# Event kinds whose data names the unit concerned (``data["to"]`` for a pass-down, the lead for a dispatch).
+_UNIT_EVENTS = frozenset(
+    {
+        "move",
+        "assigned",
+        "assignment_signed",
+        "assignment_returned",
+        "return_reviewed",
+        "assignment_passed_down",
+    }
+)
 
 
 def _timeline(case: Case) -> list[CaseEvent]:
     """The case's events, oldest first, with the labels the timeline shows."""
     events = list(case.events.select_related("actor").order_by("created_at", "id"))
     for event in events:
+        data = event.data if isinstance(event.data, dict) else {}
         event.from_label = CaseStatus(event.from_status).label if event.from_status else ""  # type: ignore[attr-defined]
         event.to_label = CaseStatus(event.to_status).label if event.to_status else ""  # type: ignore[attr-defined]
         event.is_clock = event.kind.startswith("clock_")  # type: ignore[attr-defined]
-        data = event.data or {}
-        unit_name = data.get("to") or data.get("unit") or data.get("lead") or data.get("authority") or ""
-        event.unit_name = unit_name if isinstance(unit_name, str) else ""  # type: ignore[attr-defined]
+        detail = ""
+        if event.is_clock and data.get("clock") in ClockKind.values:  # type: ignore[attr-defined]
+            detail = str(ClockKind(data["clock"]).label)
+        elif event.kind in _UNIT_EVENTS:
+            detail = data.get("to") or data.get("unit") or data.get("lead") or data.get("authority") or ""
+        # What the event concerns: the clock, or the unit a task went to.
+        event.detail = detail if isinstance(detail, str) else ""  # type: ignore[attr-defined]
     return events
 
 
