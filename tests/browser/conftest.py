@@ -86,11 +86,23 @@ def login() -> Callable[[Any, str], None]:
     return do
 
 
-def screenshot(page: Any, name: str, *, full_page: bool = True) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=full_page)
-    return path
+@pytest.fixture
+def shoot() -> Callable[..., Path]:
+    """Save a screenshot of ``page`` as test-artifacts/screenshots/<name>.png."""
+
+    def take(page: Any, name: str, *, full_page: bool = True) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    return take
+
+
+@pytest.fixture
+def phone_page(new_page: Callable[..., Any]) -> Any:
+    """A page the size of a small phone (360 × 740 CSS pixels)."""
+    return new_page(viewport=PHONE)
 
 
 @pytest.fixture

@@ -7,8 +7,6 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import PHONE, screenshot
-
 # The live server answers from another thread, so test data must be committed (transaction=True); the
 # serialized rollback restores what the data migrations load (categories, clock policies) after each test.
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -19,7 +17,7 @@ def _no_horizontal_scroll(page: Any) -> bool:
 
 
 def test_a_dispatcher_accepts_and_dispatches_and_the_street_signs(
-    new_page: Any, login: Any, office_cases: dict[str, Any], dispatcher: Any, handler_a: Any
+    new_page: Any, login: Any, shoot: Any, office_cases: dict[str, Any], dispatcher: Any, handler_a: Any
 ) -> None:
     from playwright.sync_api import expect
 
@@ -27,17 +25,17 @@ def test_a_dispatcher_accepts_and_dispatches_and_the_street_signs(
     page.goto("/")
     page.wait_for_url("**/login/?next=/")
     expect(page.get_by_role("heading", name="工作人员登录")).to_be_visible()
-    screenshot(page, "01-login")
+    shoot(page, "01-login")
 
     login(page, "dispatcher")
     expect(page.get_by_role("heading", name="工作台")).to_be_visible()
     expect(page.locator(".tile").first).to_contain_text("待受理")
-    screenshot(page, "02-home")
+    shoot(page, "02-home")
 
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="信访件").click()
     page.wait_for_url("**/cases/")
     expect(page.locator(".result-count")).to_have_text("共 5 件")
-    screenshot(page, "03-case-list")
+    shoot(page, "03-case-list")
 
     # Filtering swaps only the rows (htmx) and puts the filter in the address bar.
     page.get_by_label("状态").select_option("registered")
@@ -51,7 +49,7 @@ def test_a_dispatcher_accepts_and_dispatches_and_the_street_signs(
     page.wait_for_url(f"**/cases/{park.pk}/")
     expect(page.locator(".case-head .status")).to_have_text("已登记")
     expect(page.locator("ol.timeline li").first).to_contain_text("登记")
-    screenshot(page, "04-case-page")
+    shoot(page, "04-case-page")
 
     page.locator("#action-accept summary").click()
     page.locator("#action-accept textarea[name=note]").fill("属于本区管辖，予以受理")
@@ -66,7 +64,7 @@ def test_a_dispatcher_accepts_and_dispatches_and_the_street_signs(
     expect(page.locator(".messages")).to_have_text("已完成：交办")
     expect(page.locator(".case-head .status")).to_have_text("已交办")
     expect(page.locator("table.list.compact").nth(1)).to_contain_text("八角街道")
-    screenshot(page, "05-case-dispatched")
+    shoot(page, "05-case-dispatched")
 
     page.get_by_role("button", name="退出").click()
     page.wait_for_url("**/login/")
@@ -81,7 +79,7 @@ def test_a_dispatcher_accepts_and_dispatches_and_the_street_signs(
     expect(street.locator(".messages")).to_have_text("已完成：签收")
     expect(street.locator(".case-head .status")).to_have_text("办理中")
     expect(street.locator("#action-draft_reply")).to_have_count(1)
-    screenshot(street, "06-case-signed-by-street")
+    shoot(street, "06-case-signed-by-street")
 
     park.refresh_from_db()
     assert park.status == "in_progress"
@@ -99,7 +97,7 @@ def test_a_wrong_password_is_refused(new_page: Any, dispatcher: Any) -> None:
     assert page.url.endswith("/login/")
 
 
-def test_the_language_switcher_turns_the_pages_english(new_page: Any, login: Any, office_cases: Any) -> None:
+def test_the_language_switcher_turns_the_pages_english(new_page: Any, shoot: Any, office_cases: Any) -> None:
     from playwright.sync_api import expect
 
     page = new_page()
@@ -113,30 +111,30 @@ def test_the_language_switcher_turns_the_pages_english(new_page: Any, login: Any
     page.goto("/cases/")
     expect(page.locator(".result-count")).to_have_text("5 cases")
     expect(page.locator("table.list")).to_contain_text("Registered")
-    screenshot(page, "07-case-list-english")
+    shoot(page, "07-case-list-english")
     page.get_by_role("link", name="夜间施工噪音扰民").click()
     expect(page.locator("#action-dispatch summary")).to_have_text("Dispatch")
-    screenshot(page, "08-case-page-english")
+    shoot(page, "08-case-page-english")
 
 
 def test_the_case_list_and_case_page_fit_a_360_pixel_phone(
-    new_page: Any, login: Any, office_cases: Any
+    phone_page: Any, login: Any, shoot: Any, office_cases: Any
 ) -> None:
     from playwright.sync_api import expect
 
-    page = new_page(viewport=PHONE)
+    page = phone_page
     login(page, "dispatcher")
     assert _no_horizontal_scroll(page)
-    screenshot(page, "09-phone-home")
+    shoot(page, "09-phone-home")
     page.goto("/cases/")
     expect(page.locator(".result-count")).to_have_text("共 5 件")
     # Rows are stacked cards on a phone: the column header row is hidden, each cell labels itself.
     expect(page.locator("table.list thead")).not_to_be_in_viewport()
     assert _no_horizontal_scroll(page)
-    screenshot(page, "10-phone-case-list")
+    shoot(page, "10-phone-case-list")
     page.get_by_role("link", name="农民工工资被拖欠半年").click()
     assert _no_horizontal_scroll(page)
-    screenshot(page, "11-phone-case-page")
+    shoot(page, "11-phone-case-page")
 
 
 def test_keyboard_focus_is_visible(new_page: Any, dispatcher: Any) -> None:
