@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -59,7 +60,7 @@ def home(request: HttpRequest) -> HttpResponse:
     visible = queries.cases_visible_to(request.user)
     open_cases = visible.filter(status__in=[s.value for s in OPEN_STATES])
     by_colour = dict(open_cases.values_list("clock_colour").annotate(n=Count("id")).order_by())
-    today = date.today()
+    today = timezone.localdate()
     missing_years = []
     if request.user.has_role(Role.ADMIN):  # type: ignore[union-attr]
         missing_years = current_calendar().years_without_data([today.year, today.year + 1])

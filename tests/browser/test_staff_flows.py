@@ -60,11 +60,12 @@ def test_a_dispatcher_accepts_and_dispatches_and_the_street_signs(
     page.locator("#action-dispatch summary").click()
     page.get_by_label("主办单位").select_option(label="八角街道")
     page.get_by_label("交办意见").fill("请街道核实并组织清理")
+    shoot(page, "05-dispatch-form", full_page=False)
     page.locator("#action-dispatch").get_by_role("button", name="确认交办").click()
     expect(page.locator(".messages")).to_have_text("已完成：交办")
     expect(page.locator(".case-head .status")).to_have_text("已交办")
     expect(page.locator("table.list.compact").nth(1)).to_contain_text("八角街道")
-    shoot(page, "05-case-dispatched")
+    shoot(page, "06-case-dispatched")
 
     page.get_by_role("button", name="退出").click()
     page.wait_for_url("**/login/")
@@ -79,7 +80,7 @@ def test_a_dispatcher_accepts_and_dispatches_and_the_street_signs(
     expect(street.locator(".messages")).to_have_text("已完成：签收")
     expect(street.locator(".case-head .status")).to_have_text("办理中")
     expect(street.locator("#action-draft_reply")).to_have_count(1)
-    shoot(street, "06-case-signed-by-street")
+    shoot(street, "07-case-signed-by-street")
 
     park.refresh_from_db()
     assert park.status == "in_progress"
@@ -111,10 +112,10 @@ def test_the_language_switcher_turns_the_pages_english(new_page: Any, shoot: Any
     page.goto("/cases/")
     expect(page.locator(".result-count")).to_have_text("5 cases")
     expect(page.locator("table.list")).to_contain_text("Registered")
-    shoot(page, "07-case-list-english")
+    shoot(page, "08-case-list-english")
     page.get_by_role("link", name="夜间施工噪音扰民").click()
     expect(page.locator("#action-dispatch summary")).to_have_text("Dispatch")
-    shoot(page, "08-case-page-english")
+    shoot(page, "09-case-page-english")
 
 
 def test_the_case_list_and_case_page_fit_a_360_pixel_phone(
@@ -125,16 +126,16 @@ def test_the_case_list_and_case_page_fit_a_360_pixel_phone(
     page = phone_page
     login(page, "dispatcher")
     assert _no_horizontal_scroll(page)
-    shoot(page, "09-phone-home")
+    shoot(page, "10-phone-home")
     page.goto("/cases/")
     expect(page.locator(".result-count")).to_have_text("共 5 件")
     # Rows are stacked cards on a phone: the column header row is hidden, each cell labels itself.
     expect(page.locator("table.list thead")).not_to_be_in_viewport()
     assert _no_horizontal_scroll(page)
-    shoot(page, "10-phone-case-list")
+    shoot(page, "11-phone-case-list")
     page.get_by_role("link", name="农民工工资被拖欠半年").click()
     assert _no_horizontal_scroll(page)
-    shoot(page, "11-phone-case-page")
+    shoot(page, "12-phone-case-page")
 
 
 def test_keyboard_focus_is_visible(new_page: Any, dispatcher: Any) -> None:

@@ -59,3 +59,23 @@ def test_logout_ends_the_session(client_for: Any, clerk: Any) -> None:
     assert response["Location"] == "/login/"
     assert client.get("/").status_code == 302
     assert AuditEntry.objects.filter(action=AuditAction.LOGOUT, actor_id=clerk.pk).count() == 1
+
+
+def test_after_login_the_user_lands_on_the_page_they_asked_for(dispatcher: Any) -> None:
+    client = Client()
+    response = client.post(
+        "/login/", {"username": "dispatcher", "password": "test-pass-8731", "next": "/cases/"}
+    )
+    assert response["Location"] == "/cases/"
+    # An off-site "next" is not followed.
+    client.post("/logout/")
+    response = client.post(
+        "/login/", {"username": "dispatcher", "password": "test-pass-8731", "next": "https://example.com/"}
+    )
+    assert response["Location"] == "/"
+
+
+def test_a_signed_in_user_is_not_shown_the_login_form_again(client_for: Any, clerk: Any) -> None:
+    response = client_for(clerk).get("/login/")
+    assert response.status_code == 302
+    assert response["Location"] == "/"
