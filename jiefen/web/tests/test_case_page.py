@@ -1,6 +1,8 @@
 import re
 from typing import Any
 
+import pytest
+
 from jiefen.cases import services
 from jiefen.cases.models import Assignment, Case, CaseEvent
 
@@ -231,3 +233,38 @@ def test_a_handler_of_another_street_is_denied_the_case_and_changes_nothing(
     # The same answer as for a case that does not exist: the id reveals nothing.
     assert client.get("/cases/999999/").status_code == 404
     assert "小区楼下车辆乱停" not in client.get(f"/cases/{case.pk}/").content.decode()
+
+
+def test_the_page_offers_passing_a_task_down_only_within_the_street_or_to_a_property_company(
+    client_for: Any, handler_a: Any, dispatched_case: Any
+) -> None:
+    lead = dispatched_case.assignments.get(role="lead")
+    services.sign_assignment(assignment=lead, actor=handler_a)
+    html = client_for(handler_a).get(f"/cases/{dispatched_case.pk}/").content.decode()
+    form = html[
+        html.index('id="action-pass_down"') : html.index("</details>", html.index('id="action-pass_down"'))
+    ]
+    units = re.findall(r'<select name="unit" required>(.*?)</select>', form, re.S)[0]
+    assert re.findall(r">([^<]+)</option>", units) == ["八角南里社区", "京西物业公司"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="services.pass_down_assignment accepts any unit as the target, so a street can hand its task (and "
+    "sight of the case) to another street; reported to the services owner",
+)
+def test_a_street_cannot_pass_its_task_to_another_street(
+    client_for: Any, handler_a: Any, outsider_b: Any, dispatched_case: Any, district: dict[str, Any]
+) -> None:
+    lead = dispatched_case.assignments.get(role="lead")
+    services.sign_assignment(assignment=lead, actor=handler_a)
+    before = _state(dispatched_case)
+    response = client_for(handler_a).post(
+        f"/cases/{dispatched_case.pk}/action/pass_down/",
+        {"assignment": lead.pk, "unit": district["street_b"].pk},
+        follow=True,
+    )
+    assert [str(m) for m in response.context["messages"]] != ["已完成：转派"]
+    assert _state(dispatched_case) == before
+    assert not dispatched_case.assignments.filter(unit=district["street_b"]).exists()
+    assert client_for(outsider_b).get(f"/cases/{dispatched_case.pk}/").status_code == 404
