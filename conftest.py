@@ -24,8 +24,10 @@ def _fast_password_hashing(settings: Any) -> None:
 @pytest.fixture(autouse=True)
 def _fresh_calendar_cache() -> None:
     from jiefen.clocks.calendar import clear_cache
+    from jiefen.clocks.services import clear_policy_cache
 
     clear_cache()
+    clear_policy_cache()
 
 
 @pytest.fixture

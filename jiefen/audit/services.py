@@ -69,7 +69,7 @@ def record_many(entries: list[dict[str, Any]]) -> list[AuditEntry]:
     """
     if not entries:
         return []
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         _lock_chain()
         last = AuditEntry.objects.order_by("-seq").values_list("seq", "hash").first()
         seq, prev_hash = (last[0], last[1]) if last else (0, GENESIS)

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from jiefen.cases.models import Case, CaseType, Category, Channel, Urgency
@@ -125,23 +125,26 @@ def _valid_id_number(value: str) -> bool:
     return _ID_CHECK[total % 11] == value[17]
 
 
-def next_receipt_number(day: date | None = None) -> str:
-    """``SJS-20261126-00042``: office prefix, registration day and that day's sequence.
+def reserve_receipt_numbers(day: date, count: int) -> list[str]:
+    """``count`` consecutive receipt numbers for ``day``, such as ``SJS-20261126-00042``.
 
-    One conditional UPDATE ... RETURNING per number: concurrent registrations queue on the day's counter row
-    and never get the same number.
+    One upsert ... RETURNING reserves the whole range: concurrent registrations queue on the day's counter
+    row and never get the same number.
     """
-    local_day = day or timezone.localdate()
-    with transaction.atomic(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO cases_receiptcounter (day, last) VALUES (%s, 0) ON CONFLICT (day) DO NOTHING",
-            [local_day],
+            "INSERT INTO cases_receiptcounter (day, last) VALUES (%s, %s) "
+            "ON CONFLICT (day) DO UPDATE SET last = cases_receiptcounter.last + %s RETURNING last",
+            [day, count, count],
         )
-        cursor.execute(
-            "UPDATE cases_receiptcounter SET last = last + 1 WHERE day = %s RETURNING last", [local_day]
-        )
-        (number,) = cursor.fetchone()
-    return f"{settings.RECEIPT_PREFIX}-{local_day:%Y%m%d}-{number:05d}"
+        (last,) = cursor.fetchone()
+    return [
+        f"{settings.RECEIPT_PREFIX}-{day:%Y%m%d}-{number:05d}" for number in range(last - count + 1, last + 1)
+    ]
+
+
+def next_receipt_number(day: date | None = None) -> str:
+    return reserve_receipt_numbers(day or timezone.localdate(), 1)[0]
 
 
 def new_query_code() -> str:

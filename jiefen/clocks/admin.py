@@ -5,10 +5,21 @@ from django.http import HttpRequest
 
 from jiefen.clocks.calendar import clear_cache
 from jiefen.clocks.models import CalendarDay, CalendarYear, ClockPolicy
+from jiefen.clocks.services import clear_policy_cache
+
+
+class _ClearsPolicyCache(admin.ModelAdmin):
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        clear_policy_cache()
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)
+        clear_policy_cache()
 
 
 @admin.register(ClockPolicy)
-class ClockPolicyAdmin(admin.ModelAdmin):
+class ClockPolicyAdmin(_ClearsPolicyCache):
     list_display = (
         "kind",
         "amount",

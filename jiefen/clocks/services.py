@@ -6,18 +6,20 @@ time and worst colour (``Case.due_at``, ``Case.clock_colour``) for the list filt
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
-from jiefen.cases.events import new_event, write_events
+from jiefen.cases.events import EventRow, new_event, write_event_rows, write_events
 from jiefen.cases.models import Case, CaseEvent, ClockColour, EventKind
 from jiefen.clocks import engine
 from jiefen.clocks.calendar import current_calendar
@@ -56,7 +58,62 @@ FALLBACKS: dict[str, tuple[int, str, int]] = {
 }
 
 
-def _specificity(policy: ClockPolicy, case: Case) -> int | None:
+@dataclass(frozen=True)
+class _Policy:
+    pk: int
+    kind: str
+    case_type: str
+    channel: str
+    urgency: str
+    category_path: str
+    amount: int
+    unit: str
+    warn_ratio: float
+    max_extension: int
+
+
+_policy_lock = threading.Lock()
+_policy_cache: tuple[float, dict[str, list[_Policy]]] | None = None
+POLICY_CACHE_SECONDS = 60.0
+
+
+def _policies(kind: str) -> list[_Policy]:
+    """Active policies of ``kind``, cached for a minute per process (an admin's change in this process clears
+    the cache at once; other processes see it within a minute)."""
+    global _policy_cache
+    now = time.monotonic()
+    with _policy_lock:
+        cached = _policy_cache
+    if cached is None or now - cached[0] > POLICY_CACHE_SECONDS:
+        table: dict[str, list[_Policy]] = {}
+        for row in ClockPolicy.objects.filter(is_active=True).select_related("category").order_by("pk"):
+            table.setdefault(row.kind, []).append(
+                _Policy(
+                    row.pk,
+                    row.kind,
+                    row.case_type,
+                    row.channel,
+                    row.urgency,
+                    row.category.path if row.category is not None else "",
+                    row.amount,
+                    row.unit,
+                    row.warn_ratio,
+                    row.max_extension,
+                )
+            )
+        cached = (now, table)
+        with _policy_lock:
+            _policy_cache = cached
+    return cached[1].get(kind, [])
+
+
+def clear_policy_cache() -> None:
+    global _policy_cache
+    with _policy_lock:
+        _policy_cache = None
+
+
+def _specificity(policy: _Policy, case: Case) -> int | None:
     """How specifically ``policy`` matches ``case``; None when it does not match."""
     score = 0
     for attr in ("case_type", "channel", "urgency"):
@@ -65,19 +122,17 @@ def _specificity(policy: ClockPolicy, case: Case) -> int | None:
             if wanted != getattr(case, attr):
                 return None
             score += 10
-    wanted_category = policy.category
-    if wanted_category is not None:
+    if policy.category_path:
         category = case.category
-        if category is None or not category.path.startswith(wanted_category.path):
+        if category is None or not category.path.startswith(policy.category_path):
             return None
-        score += 10 * wanted_category.path.count("/")
+        score += 10 * policy.category_path.count("/")
     return score
 
 
 def choose_policy(kind: str, case: Case) -> PolicyChoice:
-    candidates = ClockPolicy.objects.filter(kind=kind, is_active=True).select_related("category")
-    best: tuple[int, int, ClockPolicy] | None = None
-    for policy in candidates:
+    best: tuple[int, int, _Policy] | None = None
+    for policy in _policies(kind):
         score = _specificity(policy, case)
         if score is not None and (best is None or (score, -policy.pk) > best[:2]):
             best = (score, -policy.pk, policy)
@@ -88,11 +143,58 @@ def choose_policy(kind: str, case: Case) -> PolicyChoice:
     return PolicyChoice(policy.amount, policy.unit, policy.warn_ratio, policy.max_extension, policy.pk)
 
 
+@dataclass(frozen=True)
+class ClockPlan:
+    kind: str
+    choice: PolicyChoice
+    started_at: datetime
+    due_at: datetime
+    warn_at: datetime
+
+
+def plan_clock(*, case: Case, kind: str, start: datetime | None = None) -> ClockPlan:
+    """When a clock of ``kind`` would fall due for ``case`` (which need not be saved yet)."""
+    started = start or timezone.now()
+    choice = choose_policy(kind, case)
+    due = due_time(start=started, amount=choice.amount, unit=choice.unit)
+    return ClockPlan(kind, choice, started, due, engine.warn_time(started, due, choice.warn_ratio))
+
+
 # --- one clock -----------------------------------------------------------------------------------------------
 
 
 def due_time(*, start: datetime, amount: float, unit: str) -> datetime:
     return engine.add(start, amount, unit, current_calendar(), _tz())
+
+
+def clock_from_plan(*, case: Case, plan: ClockPlan, assignment: Any = None) -> Clock:
+    """The unsaved clock row for ``plan``."""
+    return Clock(
+        case=case,
+        assignment=assignment,
+        kind=plan.kind,
+        policy_id=plan.choice.policy_id,
+        amount=plan.choice.amount,
+        unit=plan.choice.unit,
+        warn_ratio=plan.choice.warn_ratio,
+        started_at=plan.started_at,
+        due_at=plan.due_at,
+        warn_at=plan.warn_at,
+    )
+
+
+def clock_started_event(*, case: Case, plan: ClockPlan, actor: Any) -> CaseEvent:
+    return new_event(
+        case=case,
+        kind=EventKind.CLOCK_STARTED,
+        actor=actor,
+        data={
+            "clock": plan.kind,
+            "due_at": plan.due_at.isoformat(),
+            "amount": plan.choice.amount,
+            "unit": plan.choice.unit,
+        },
+    )
 
 
 def start_clock(
@@ -103,31 +205,14 @@ def start_clock(
     start: datetime | None = None,
     assignment: Any = None,
     events: list[CaseEvent] | None = None,
+    plan: ClockPlan | None = None,
 ) -> Clock:
-    """Start a clock of ``kind`` for ``case`` by the policy table. The event is appended to ``events`` when
-    given (the caller writes it with its own), else written at once."""
-    started = start or timezone.now()
-    choice = choose_policy(kind, case)
-    due = due_time(start=started, amount=choice.amount, unit=choice.unit)
-    clock = Clock.objects.create(
-        case=case,
-        assignment=assignment,
-        kind=kind,
-        policy_id=choice.policy_id,
-        amount=choice.amount,
-        unit=choice.unit,
-        warn_ratio=choice.warn_ratio,
-        started_at=started,
-        due_at=due,
-        warn_at=engine.warn_time(started, due, choice.warn_ratio),
-    )
-    event = new_event(
-        case=case,
-        kind=EventKind.CLOCK_STARTED,
-        actor=actor,
-        data={"clock": kind, "due_at": due.isoformat(), "amount": choice.amount, "unit": choice.unit},
-    )
-    _emit(event, events)
+    """Start a clock of ``kind`` for ``case`` by the policy table (or as ``plan`` worked out). The event is
+    appended to ``events`` when given (the caller writes it with its own), else written at once."""
+    plan = plan or plan_clock(case=case, kind=kind, start=start)
+    clock = clock_from_plan(case=case, plan=plan, assignment=assignment)
+    clock.save(force_insert=True)
+    _emit(clock_started_event(case=case, plan=plan, actor=actor), events)
     return clock
 
 
@@ -299,76 +384,107 @@ def on_window_expired(kind: str, handler: WindowHandler) -> None:
     _window_handlers[kind] = handler
 
 
-def _claim(filter_q: Q, batch: int) -> list[tuple[int, int, str, datetime]]:
-    # PostgreSQL: rows another sweep holds are skipped, so two sweeps never claim the same row.
-    # SQLite: the transaction is IMMEDIATE, so this sweep is the only writer until it commits.
-    return list(
-        Clock.objects.select_for_update(skip_locked=True)
-        .filter(filter_q)
-        .order_by("pk")
-        .values_list("pk", "case_id", "kind", "due_at")[:batch]
+def _as_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    parsed = parse_datetime(str(value))
+    if parsed is None:  # pragma: no cover - the column is NOT NULL
+        raise ValueError(f"not a datetime: {value!r}")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _claim(
+    *, where: str, params: list[Any], assignments: str, batch: int
+) -> list[tuple[int, int, str, datetime]]:
+    """Claim up to ``batch`` clocks matching ``where`` with one conditional UPDATE ... RETURNING.
+
+    PostgreSQL: rows another sweep holds are skipped (SKIP LOCKED), and a row someone else changed no longer
+    matches, so two sweeps never claim the same row. SQLite: the transaction is IMMEDIATE, so this sweep is
+    the only writer until it commits.
+    """
+    table = Clock._meta.db_table
+    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    sql = (
+        f"UPDATE {table} SET {assignments} WHERE id IN ("  # noqa: S608 - fixed names
+        f"SELECT id FROM {table} WHERE {where} ORDER BY id LIMIT %s{lock}) "
+        "RETURNING id, case_id, kind, due_at"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, batch])
+        return [(pk, case_id, kind, _as_datetime(due)) for pk, case_id, kind, due in cursor.fetchall()]
 
 
 def sweep(*, now: datetime | None = None, batch: int = 5000) -> SweepResult:
     """Turn due clocks yellow or red and expire passed windows, writing one event per change.
 
-    Each batch is claimed and updated in one transaction with a conditional UPDATE; a row already changed by
-    someone else simply drops out of the next claim.
+    Each batch is claimed with one conditional UPDATE and its events are written in the same transaction;
+    "0 rows claimed" means there is nothing left, or someone else got there first.
     """
     moment = now or timezone.now()
+    at = connection.ops.adapt_datetimefield_value(moment)
     result = SweepResult()
-    windows = [k.value for k in WINDOW_KINDS]
-    running_obligation = Q(state=ClockState.RUNNING) & ~Q(kind__in=windows)
-    stages: list[tuple[Q, str, str, str]] = [
+    windows = ", ".join(f"'{kind.value}'" for kind in WINDOW_KINDS)
+    # The terms repeat the partial indexes' conditions verbatim so both databases use them.
+    stages = [
         (
-            running_obligation & ~Q(colour=Colour.RED) & Q(due_at__lte=moment),
+            f"state = 'running' AND NOT (colour = 'red') AND due_at <= %s AND kind NOT IN ({windows})",
+            "colour = 'red'",
             Colour.RED,
             EventKind.CLOCK_BREACHED,
             "breached",
         ),
         (
-            running_obligation & Q(colour=Colour.GREEN) & Q(warn_at__lte=moment),
+            f"state = 'running' AND colour = 'green' AND warn_at <= %s AND kind NOT IN ({windows})",
+            "colour = 'yellow'",
             Colour.YELLOW,
             EventKind.CLOCK_WARNING,
             "warned",
         ),
-        (Q(state=ClockState.RUNNING, kind__in=windows, due_at__lte=moment), "", "", "expired"),
+        (
+            f"state = 'running' AND NOT (colour = 'red') AND due_at <= %s AND kind IN ({windows})",
+            "state = 'expired', stopped_at = %s",
+            "",
+            "",
+            "expired",
+        ),
     ]
-    for filter_q, colour, event_kind, counter in stages:
+    for where, assignments, colour, event_kind, counter in stages:
+        # Expiry also sets stopped_at: that parameter comes first, in the SET clause.
+        params = [at, at] if counter == "expired" else [at]
         while True:
             with transaction.atomic():
-                claimed = _claim(filter_q, batch)
+                claimed = _claim(where=where, params=params, assignments=assignments, batch=batch)
                 if not claimed:
                     break
-                ids = [row[0] for row in claimed]
                 if counter == "expired":
-                    Clock.objects.filter(pk__in=ids, state=ClockState.RUNNING).update(
-                        state=ClockState.EXPIRED, stopped_at=moment
-                    )
-                    result.expired += len(ids)
-                    result.expired_clocks.extend(ids)
+                    result.expired += len(claimed)
+                    result.expired_clocks.extend(row[0] for row in claimed)
                     continue
-                Clock.objects.filter(pk__in=ids).update(colour=colour)
                 case_ids = {row[1] for row in claimed}
                 # Colours only worsen here, so the case's worst colour is at least this one.
                 worse = [Colour.GREEN] if colour == Colour.YELLOW else [Colour.GREEN, Colour.YELLOW]
                 Case.objects.filter(pk__in=case_ids, clock_colour__in=[ClockColour.NONE, *worse]).update(
                     clock_colour=colour
                 )
-                write_events(
+                write_event_rows(
                     [
-                        CaseEvent(
-                            case_id=case_id,
-                            kind=event_kind,
-                            actor_label="system",
-                            data={"clock": kind, "due_at": due.isoformat()},
-                            created_at=moment,
+                        EventRow(
+                            case_id,
+                            event_kind,
+                            "",
+                            "",
+                            "",
+                            None,
+                            "system",
+                            "",
+                            {"clock": kind, "due_at": due.isoformat()},
+                            False,
+                            moment,
                         )
                         for _pk, case_id, kind, due in claimed
                     ]
                 )
-                setattr(result, counter, getattr(result, counter) + len(ids))
+                setattr(result, counter, getattr(result, counter) + len(claimed))
     for clock in Clock.objects.filter(pk__in=result.expired_clocks).select_related("case"):
         handler = _window_handlers.get(clock.kind)
         if handler is not None:

@@ -25,7 +25,8 @@ def test_case_events_and_security_acts_are_chained(make_case: Any, dispatcher: A
         assert after.seq == before.seq + 1
         assert after.prev_hash == before.hash
     case_entries = AuditEntry.objects.filter(action=AuditAction.CASE_EVENT, object_id=str(case.pk))
-    assert case_entries.count() == case.events.count()
+    audited = [event["id"] for entry in case_entries for event in entry.data["events"]]
+    assert sorted(audited) == sorted(case.events.values_list("id", flat=True))
     assert AuditEntry.objects.filter(
         action=AuditAction.PERMISSION_CHANGED, data__username="dispatcher"
     ).exists()
@@ -51,7 +52,7 @@ def test_verify_audit_names_the_first_altered_row(make_case: Any, capsys: pytest
         make_case()
     assert main(["verify-audit"]) == 0
     assert "audit chain intact" in capsys.readouterr().out
-    target = AuditEntry.objects.order_by("seq")[4]
+    target = AuditEntry.objects.order_by("seq")[AuditEntry.objects.count() // 2]
     _tamper("UPDATE audit_auditentry SET data = %s WHERE seq = %s", ['{"kind": "forged"}', target.seq])
     result = verify_chain()
     assert (result.ok, result.first_bad_seq) == (False, target.seq)

@@ -256,9 +256,9 @@ def test_an_overruled_return_goes_back_to_the_unit(
 
 def test_a_return_after_five_working_days_is_refused(dispatched_case: Any, handler_a: Any) -> None:
     lead = dispatched_case.assignments.get(role="lead")
-    with time_machine.travel(lead.return_due_at + timedelta(minutes=1), tick=False):
-        with pytest.raises(IllegalMove, match="退单期限已于"):
-            services.return_assignment(assignment=lead, actor=handler_a, reason="太晚了")
+    late = lead.return_due_at + timedelta(minutes=1)
+    with time_machine.travel(late, tick=False), pytest.raises(IllegalMove, match="退单期限已于"):
+        services.return_assignment(assignment=lead, actor=handler_a, reason="太晚了")
     lead.refresh_from_db()
     assert lead.status == AssignmentStatus.PENDING
 
@@ -372,9 +372,9 @@ def test_a_review_request_after_its_window_is_refused(
     case = _replied(in_progress, handler_a, leader_a)
     window = Clock.objects.get(case=case, kind=ClockKind.REVIEW_REQUEST_WINDOW)
     before = snapshot(case)
-    with time_machine.travel(window.due_at + timedelta(minutes=1), tick=False):
-        with pytest.raises(IllegalMove, match="复查申请期限已过"):
-            services.request_review(case=case, actor=CITIZEN, reason="不服")
+    late = window.due_at + timedelta(minutes=1)
+    with time_machine.travel(late, tick=False), pytest.raises(IllegalMove, match="复查申请期限已过"):
+        services.request_review(case=case, actor=CITIZEN, reason="不服")
     assert snapshot(case) == before
 
 

@@ -80,6 +80,9 @@ def test_a_category_policy_applies_to_the_categories_below_it(make_case: Any) ->
     property_mgmt = Category.objects.get(code="WY")
     parking = Category.objects.get(code="WY0101")
     ClockPolicy.objects.create(kind=ClockKind.HANDLING, category=property_mgmt, amount=10, unit="workdays")
+    from jiefen.clocks.services import clear_policy_cache
+
+    clear_policy_cache()
     assert choose_policy(ClockKind.HANDLING, make_case(category_id=parking.pk)).amount == 10
     assert (
         choose_policy(ClockKind.HANDLING, make_case(category_id=Category.objects.get(code="ZD").pk)).amount
