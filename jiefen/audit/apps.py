@@ -9,4 +9,6 @@ class AuditConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from jiefen.audit import signals  # noqa: F401
+        from jiefen.audit import signals
+
+        signals.connect_permission_signals()

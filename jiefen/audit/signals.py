@@ -42,3 +42,32 @@ def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None,
         data={"username": str(credentials.get("username", ""))[:150]},
         ip=client_ip(request),
     )
+
+
+def _permission_changed(
+    sender: Any, instance: Any, action: str, pk_set: Any, model: Any, **kwargs: Any
+) -> None:
+    """Role and permission changes made anywhere (the Django admin included) go into the chain."""
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    names = sorted(str(obj) for obj in model.objects.filter(pk__in=pk_set or [])) if pk_set else []
+    record(
+        action=AuditAction.PERMISSION_CHANGED,
+        object_type=type(instance).__name__.lower(),
+        object_id=instance.pk,
+        data={"change": action.removeprefix("post_"), "relation": sender._meta.model_name, "items": names},
+    )
+
+
+def connect_permission_signals() -> None:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.db.models.signals import m2m_changed
+
+    user_model = get_user_model()
+    for through in (
+        user_model.groups.through,
+        user_model.user_permissions.through,
+        Group.permissions.through,
+    ):
+        m2m_changed.connect(_permission_changed, sender=through, dispatch_uid=f"audit-{through._meta.label}")

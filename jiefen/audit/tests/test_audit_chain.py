@@ -109,3 +109,12 @@ def test_failed_and_successful_logins_are_audited(client: Any, clerk: Any) -> No
     )
     assert actions == ["login_failed", "login"]
     assert AuditEntry.objects.get(action="login_failed").data == {"username": "clerk"}
+
+
+def test_role_changes_made_outside_the_services_are_audited(clerk: Any) -> None:
+    from django.contrib.auth.models import Group
+
+    clerk.groups.add(Group.objects.get(name="dispatcher"))
+    entry = AuditEntry.objects.filter(action=AuditAction.PERMISSION_CHANGED).latest("seq")
+    assert entry.data == {"change": "add", "relation": "user_groups", "items": ["dispatcher"]}
+    assert entry.object_id == str(clerk.pk)
