@@ -44,7 +44,7 @@ from jiefen.clocks import services as clocks
 from jiefen.clocks.models import ClockKind, ClockState
 from jiefen.core import crypto
 from jiefen.core.errors import Conflict, IllegalMove, InvalidInput, NotAllowed
-from jiefen.org.models import Role, User
+from jiefen.org.models import Role, UnitKind, User
 
 K = ClockKind
 REOPEN_LIMIT = getattr(settings, "REOPEN_LIMIT", 2)
@@ -656,6 +656,10 @@ def pass_down_assignment(
     _check_unit_actor(actor, assignment)
     if unit.pk == assignment.unit_id:
         raise InvalidInput("不能转派给本单位")
+    # Down the tree (a street to its communities) or to a property company; never sideways to another street,
+    # which would hand it sight of a case that is not its own.
+    if not (unit.path.startswith(assignment.unit.path) or unit.kind == UnitKind.PROPERTY_COMPANY):
+        raise InvalidInput(f"只能转派给本单位下属的社区、单位或物业公司，不能转派给“{unit.name}”")
     with transaction.atomic():
         assignment = _lock_assignment(assignment, {AssignmentStatus.SIGNED})
         case = assignment.case

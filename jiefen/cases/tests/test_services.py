@@ -274,6 +274,9 @@ def test_a_street_passes_its_task_to_a_community_and_stays_responsible(
     assert (child.parent_id, child.unit, child.role) == (lead.pk, district["community_a1"], "assist")
     lead.refresh_from_db()
     assert lead.status == AssignmentStatus.SIGNED
+    services.pass_down_assignment(assignment=lead, actor=handler_a, unit=district["property_co"])
+    with pytest.raises(InvalidInput, match="古城街道"):
+        services.pass_down_assignment(assignment=lead, actor=handler_a, unit=district["street_b"])
 
 
 # --- handling and reply ---------------------------------------------------------------------------------------

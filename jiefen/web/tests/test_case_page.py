@@ -248,11 +248,6 @@ def test_the_page_offers_passing_a_task_down_only_within_the_street_or_to_a_prop
     assert re.findall(r">([^<]+)</option>", units) == ["八角南里社区", "京西物业公司"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services.pass_down_assignment accepts any unit as the target, so a street can hand its task (and "
-    "sight of the case) to another street; reported to the services owner",
-)
 def test_a_street_cannot_pass_its_task_to_another_street(
     client_for: Any, handler_a: Any, outsider_b: Any, dispatched_case: Any, district: dict[str, Any]
 ) -> None:
