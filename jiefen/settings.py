@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "jiefen.org",
     "jiefen.clocks",
     "jiefen.cases",
+    "jiefen.supervision",
     "jiefen.web",
     "jiefen.demo",
 ]

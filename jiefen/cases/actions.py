@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel, Field
 
 from jiefen.cases import services
-from jiefen.cases.models import Assignment, Case, Reply
+from jiefen.cases.models import Assignment, Case, ExtensionRequest, Matter, Reply
 from jiefen.cases.workflow import Move
 from jiefen.core.errors import InvalidInput
 from jiefen.org.models import Unit
@@ -59,6 +59,21 @@ class WhatIn(VersionIn):
 class ExtendIn(BaseModel):
     days: int = Field(ge=1, le=365)
     reason: str = Field(max_length=5000)
+
+
+class ExtensionRequestIn(BaseModel):
+    days: int = Field(ge=1, le=365)
+    reason: str = Field(max_length=5000)
+
+
+class ExtensionDecisionIn(BaseModel):
+    request: int
+    approve: bool
+    note: str = Field(default="", max_length=5000)
+
+
+class MatterIn(BaseModel):
+    matter: int
 
 
 class ReplyIn(BaseModel):
@@ -133,6 +148,20 @@ def _reply(case: Case, pk: int) -> Reply:
     if reply is None:
         raise InvalidInput("该答复意见不属于本信访件")
     return reply
+
+
+def _extension(case: Case, pk: int) -> ExtensionRequest:
+    request = ExtensionRequest.objects.filter(pk=pk, case=case).select_related("unit", "case").first()
+    if request is None:
+        raise InvalidInput("该延期申请不属于本信访件")
+    return request
+
+
+def _matter(pk: int) -> Matter:
+    matter = Matter.objects.filter(pk=pk).first()
+    if matter is None:
+        raise InvalidInput("事项不存在")
+    return matter
 
 
 def _merge(case: Case, actor: Any, data: MergeIn) -> Case:
@@ -214,6 +243,26 @@ ACTIONS: dict[str, Action] = {
             _("延期"),
             ExtendIn,
             lambda c, u, d: S.extend_handling(case=c, actor=u, days=d.days, reason=d.reason),
+        ),
+        Action(
+            "request_extension",
+            _("申请延期"),
+            ExtensionRequestIn,
+            lambda c, u, d: S.request_extension(case=c, actor=u, days=d.days, reason=d.reason),
+        ),
+        Action(
+            "decide_extension",
+            _("审批延期"),
+            ExtensionDecisionIn,
+            lambda c, u, d: S.decide_extension(
+                request=_extension(c, d.request), actor=u, approve=d.approve, note=d.note
+            ),
+        ),
+        Action(
+            "link_matter",
+            _("关联事项"),
+            MatterIn,
+            lambda c, u, d: S.link_to_matter(case=c, actor=u, matter=_matter(d.matter)),
         ),
         Action(
             "draft_reply",

@@ -393,6 +393,11 @@ class EventKind(models.TextChoices):
     PERSONAL_DATA_VIEWED = "personal_data_viewed", _("查看个人信息")
     ENRICHED = "enriched", _("智能分析")
     FIELD_CHANGED = "field_changed", _("信息修改")
+    URGED = "urged", _("催办")
+    SUPERVISION_ORDERED = "supervision_ordered", _("督办")
+    SUPERVISION_ANSWERED = "supervision_answered", _("督办反馈")
+    ESCALATED = "escalated", _("提交领导")
+    NOTICE_ISSUED = "notice_issued", _("出具告知书")
 
 
 class CaseEvent(models.Model):
@@ -517,3 +522,45 @@ class ReceiptCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.last}"
+
+
+class ExtensionStatus(models.TextChoices):
+    REQUESTED = "requested", _("待单位负责人审批")
+    UNIT_APPROVED = "unit_approved", _("待信访办审批")
+    APPROVED = "approved", _("已批准")
+    REJECTED = "rejected", _("未批准")
+
+
+class ExtensionRequest(models.Model):
+    """A unit's request for more time to handle a case: approved by its leader, then by the petition office
+    (信访工作条例 Art. 34: at most 30 more days, once)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="extension_requests")
+    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
+    days = models.PositiveSmallIntegerField(_("延期天数"))
+    reason = models.TextField(_("理由"))
+    status = models.CharField(
+        max_length=16, choices=ExtensionStatus.choices, default=ExtensionStatus.REQUESTED
+    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    unit_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    office_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("延期申请")
+        verbose_name_plural = _("延期申请")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ExtensionStatus.values), name="extension_status_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case.receipt_number} +{self.days}"

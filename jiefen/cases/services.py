@@ -30,6 +30,8 @@ from jiefen.cases.models import (
     CaseType,
     ClockColour,
     EventKind,
+    ExtensionRequest,
+    ExtensionStatus,
     Feedback,
     Matter,
     MatterStatus,
@@ -349,7 +351,15 @@ def register_cases(*, intakes: Sequence[Intake], actor: Actor) -> BulkRegistrati
 
 
 def accept_case(*, case: Case, actor: Actor, version: int | None = None, note: str = "") -> Case:
-    """Accept: the 15-day acceptance clock stops and the 60-day handling clock starts (Art. 34)."""
+    """Accept: the 15-day acceptance clock stops and the 60-day handling clock starts (Art. 34).
+
+    A petition on a matter already final after re-examination is not accepted again (Art. 36)."""
+    matter = Matter.objects.filter(pk=case.matter_id).first()
+    if matter is not None and matter.status == MatterStatus.FINAL:
+        final_day = f"{timezone.localtime(matter.final_at):%Y-%m-%d}" if matter.final_at else ""
+        raise IllegalMove(
+            f"该事项已于 {final_day} 复核终结，依据《信访工作条例》第三十六条不再受理，请作出不予受理告知"
+        )
     with transaction.atomic():
         events: list[CaseEvent] = []
         now = timezone.now()
@@ -449,6 +459,41 @@ def merge_case(*, case: Case, into: Case, actor: Actor, version: int | None = No
         events.append(
             new_event(case=into, kind=EventKind.NOTE, actor=actor, note=f"{case.receipt_number} 已合并到本件")
         )
+        _finish(case, events)
+    return case
+
+
+def link_to_matter(*, case: Case, matter: Matter, actor: Actor) -> Case:
+    """A clerk confirms that ``case`` is about an existing matter (a repeat or joint petition). Linking to a
+    matter already final after re-examination flags the case, which then cannot be accepted (Art. 36)."""
+    user = _staff(actor, "只有工作人员可以关联事项")
+    if not user.has_role(Role.RECEPTION_CLERK, Role.DISPATCHER, Role.ADMIN):
+        raise NotAllowed("只有接访员和交办员可以关联事项")
+    if case.matter_id == matter.pk:
+        raise InvalidInput("该信访件已属于这一事项")
+    if case.status not in OPEN_STATES:
+        raise IllegalMove("已结束的信访件不能再关联事项")
+    with transaction.atomic():
+        previous = case.matter_id
+        changed = Case.objects.filter(pk=case.pk, version=case.version).update(
+            matter=matter, version=F("version") + 1
+        )
+        if not changed:
+            raise Conflict("该信访件刚刚已被其他人处理，请刷新页面查看最新情况后再操作")
+        case.matter, case.version = matter, case.version + 1
+        final = matter.status == MatterStatus.FINAL
+        events = [
+            new_event(
+                case=case,
+                kind=EventKind.FIELD_CHANGED,
+                actor=actor,
+                note=f"关联到事项“{matter.title}”" + ("（该事项已复核终结）" if final else ""),
+                data={"matter": matter.pk, "previous_matter": previous, "final_matter": final},
+            )
+        ]
+        # The matter opened for this case alone is left empty; drop it so counts of matters stay true.
+        if previous and not Case.objects.filter(matter_id=previous).exists():
+            Matter.objects.filter(pk=previous).delete()
         _finish(case, events)
     return case
 
@@ -720,6 +765,90 @@ def extend_handling(*, case: Case, actor: Actor, days: int, reason: str) -> Case
         clocks.extend_clock(clock=clock, amount=days, actor=actor, reason=reason, events=events)
         _finish(case, events)
     return case
+
+
+def request_extension(*, case: Case, actor: Actor, days: int, reason: str) -> ExtensionRequest:
+    """The lead unit asks for more time; its leader and then the petition office approve (Art. 34)."""
+    reason = _require(reason, "延期理由")
+    lead = case.lead_assignment
+    if case.status not in (CaseStatus.IN_PROGRESS, CaseStatus.AWAITING_INFO) or lead is None:
+        raise IllegalMove("只有办理中的信访件可以申请延期")
+    user = _check_unit_actor(actor, lead)
+    clock = clocks.running_clock(case, K.HANDLING)
+    if clock is None or not clock.can_extend:
+        raise IllegalMove("该信访件的办理时限已经延期过一次，不能再申请")
+    limit = clocks.choose_policy(K.HANDLING, case).max_extension
+    if not 1 <= days <= limit:
+        raise InvalidInput(f"延期天数必须在 1 到 {limit} 天之间")
+    if case.extension_requests.filter(
+        status__in=[ExtensionStatus.REQUESTED, ExtensionStatus.UNIT_APPROVED]
+    ).exists():
+        raise IllegalMove("已有一份延期申请在审批中")
+    with transaction.atomic():
+        request = ExtensionRequest.objects.create(
+            case=case, unit=lead.unit, days=days, reason=reason, requested_by=user
+        )
+        write_events(
+            [
+                new_event(
+                    case=case,
+                    kind=EventKind.EXTENSION_REQUESTED,
+                    actor=actor,
+                    note=reason,
+                    data={"request": request.pk, "days": days},
+                )
+            ]
+        )
+    return request
+
+
+def decide_extension(
+    *, request: ExtensionRequest, actor: Actor, approve: bool, note: str = ""
+) -> ExtensionRequest:
+    """First the unit's leader, then the petition office. The office's approval extends the clock."""
+    user = _staff(actor, "您无权审批延期申请")
+    with transaction.atomic():
+        current = (
+            ExtensionRequest.objects.select_for_update().select_related("case", "unit").get(pk=request.pk)
+        )
+        case = current.case
+        if current.status == ExtensionStatus.REQUESTED:
+            if not (user.has_role(Role.UNIT_LEADER) and acts_for_unit(user, current.unit.path)):
+                raise NotAllowed("延期申请须先由承办单位负责人审批")
+            stage, next_status = "unit", ExtensionStatus.UNIT_APPROVED
+            current.unit_decided_by = user
+        elif current.status == ExtensionStatus.UNIT_APPROVED:
+            if not user.has_role(Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN):
+                raise NotAllowed("延期申请须经信访办审批")
+            stage, next_status = "office", ExtensionStatus.APPROVED
+            current.office_decided_by = user
+        else:
+            raise Conflict("该延期申请已经审批完毕")
+        current.status = next_status if approve else ExtensionStatus.REJECTED
+        current.decision_note = note
+        if not approve or next_status == ExtensionStatus.APPROVED:
+            current.decided_at = timezone.now()
+        current.save(
+            update_fields=["status", "decision_note", "decided_at", "unit_decided_by", "office_decided_by"]
+        )
+        events = [
+            new_event(
+                case=case,
+                kind=EventKind.EXTENSION_DECIDED,
+                actor=actor,
+                note=note,
+                data={"request": current.pk, "stage": stage, "approved": approve},
+            )
+        ]
+        if approve and next_status == ExtensionStatus.APPROVED:
+            clock = clocks.running_clock(case, K.HANDLING)
+            if clock is None:
+                raise IllegalMove("该信访件没有正在计时的办理时限")
+            clocks.extend_clock(
+                clock=clock, amount=current.days, actor=actor, reason=current.reason, events=events
+            )
+        _finish(case, events)
+    return current
 
 
 def add_note(*, case: Case, actor: Actor, note: str, data: dict[str, Any] | None = None) -> CaseEvent:
