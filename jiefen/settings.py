@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "jiefen.org",
     "jiefen.clocks",
     "jiefen.cases",
+    "jiefen.routing",
+    "jiefen.notify",
     "jiefen.supervision",
     "jiefen.web",
     "jiefen.demo",
@@ -186,10 +188,35 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "sweep-clocks": {"task": "jiefen.clocks.tasks.sweep_clocks", "schedule": 60.0},
+    "deliver-notifications": {"task": "jiefen.notify.tasks.deliver_due", "schedule": 30.0},
 }
 if not EMBEDDED and CELERY_TASK_ALWAYS_EAGER:
     raise ImproperlyConfigured("JIEFEN_BROKER_URL must be set when JIEFEN_MODE=production")
 CLOCK_SWEEP_SECONDS = env_int("JIEFEN_CLOCK_SWEEP_SECONDS", 60, minimum=5)
+
+# Routing: with direct dispatch on, a case in a street's jurisdiction is suggested straight to the street office,
+# with the district office copied; off, it goes through the district unit above the street when there is one.
+ROUTING_DIRECT_DISPATCH = env_bool("JIEFEN_DIRECT_DISPATCH", False)
+
+# Notifications: one outbox, delivered by transports. A channel whose transport is not configured (no SMS
+# gateway URL, no SMTP host, no webhook secret) writes its messages to DATA_DIR/outbox.log instead of sending.
+NOTIFY_SMS_URL = env_str("JIEFEN_SMS_URL", "") or ""
+NOTIFY_SMS_TOKEN = env_str("JIEFEN_SMS_TOKEN", "") or ""
+NOTIFY_SMS_SIGN = env_str("JIEFEN_SMS_SIGN", "") or ""
+NOTIFY_TIMEOUT_SECONDS = env_int("JIEFEN_NOTIFY_TIMEOUT_SECONDS", 10, minimum=1)
+NOTIFY_WEBHOOK_URLS = env_list("JIEFEN_WEBHOOK_URLS", [])
+NOTIFY_WEBHOOK_SECRET = env_str("JIEFEN_WEBHOOK_SECRET", "") or ""
+NOTIFY_MAX_ATTEMPTS = env_int("JIEFEN_NOTIFY_MAX_ATTEMPTS", 6, minimum=1, maximum=50)
+NOTIFY_BACKOFF_SECONDS = env_int("JIEFEN_NOTIFY_BACKOFF_SECONDS", 30, minimum=1)
+NOTIFY_LOG_FILE = DATA_DIR / "outbox.log"
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = env_str("JIEFEN_SMTP_HOST", "") or ""
+EMAIL_PORT = env_int("JIEFEN_SMTP_PORT", 587, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("JIEFEN_SMTP_USER", "") or ""
+EMAIL_HOST_PASSWORD = env_str("JIEFEN_SMTP_PASSWORD", "") or ""
+EMAIL_USE_TLS = env_bool("JIEFEN_SMTP_TLS", True)
+EMAIL_TIMEOUT = NOTIFY_TIMEOUT_SECONDS
+DEFAULT_FROM_EMAIL = env_str("JIEFEN_SMTP_FROM", "") or "jiefen@localhost"
 
 LOGGING = {
     "version": 1,
