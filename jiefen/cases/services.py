@@ -943,7 +943,8 @@ def send_reply(*, case: Case, actor: Actor, version: int | None = None) -> Case:
         Assignment.objects.filter(case=case, status=AssignmentStatus.SIGNED).update(
             status=AssignmentStatus.REPLIED, replied_at=now
         )
-        clocks.stop_clocks(case=case, kinds=[K.HANDLING, K.SIGN], actor=actor, events=events)
+        # Answered: the units' windows to object to the task close with it.
+        clocks.stop_clocks(case=case, kinds=[K.HANDLING, K.SIGN, K.RETURN_WINDOW], actor=actor, events=events)
         _move(case, Move.START_FOLLOW_UP, SYSTEM, events)
         clocks.start_clock(case=case, kind=K.FOLLOW_UP_WINDOW, actor=actor, start=now, events=events)
         clocks.start_clock(case=case, kind=K.REVIEW_REQUEST_WINDOW, actor=actor, start=now, events=events)
