@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "jiefen.routing",
     "jiefen.notify",
     "jiefen.supervision",
+    "jiefen.documents",
     "jiefen.web",
     "jiefen.demo",
 ]
