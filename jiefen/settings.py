@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "jiefen.org",
     "jiefen.clocks",
     "jiefen.cases",
+    "jiefen.mediation",
     "jiefen.routing",
     "jiefen.notify",
     "jiefen.supervision",
