@@ -72,6 +72,9 @@ INSTALLED_APPS = [
     "jiefen.documents",
     "jiefen.web",
     "jiefen.demo",
+    "jiefen.intake",
+    "jiefen.portal",
+    "jiefen.transfer",
 ]
 
 MIDDLEWARE = [
@@ -181,6 +184,27 @@ if _cache_url:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Rate limits of the citizen intake (jiefen.intake.guard) must hold across web processes: Redis when given,
+# else a file cache in the data folder.
+CACHES["ratelimit"] = (
+    {**CACHES["default"], "KEY_PREFIX": "rl"}
+    if _cache_url
+    else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(DATA_DIR / "ratelimit")}
+)
+INTAKE_RATE_CACHE = "ratelimit"
+# Off only for load benchmarks (bench/intake.py); the test suite checks it is on by default.
+INTAKE_RATE_LIMITS = env_bool("JIEFEN_INTAKE_RATE_LIMITS", True)
+# The offline bot challenge: a form posted sooner than this after it was served is refused.
+INTAKE_MIN_FILL_SECONDS = env_int("JIEFEN_INTAKE_MIN_FILL_SECONDS", 3, minimum=0)
+
+# E-mail (receipts): SMTP in production; files in the data folder in the embedded mode.
+EMAIL_BACKEND = env_str("JIEFEN_EMAIL_BACKEND", "") or (
+    "django.core.mail.backends.filebased.EmailBackend" if EMBEDDED else "django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_FILE_PATH = DATA_DIR / "mail"
+EMAIL_HOST = env_str("JIEFEN_EMAIL_HOST", "localhost") or "localhost"
+EMAIL_PORT = env_int("JIEFEN_EMAIL_PORT", 25, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("JIEFEN_EMAIL_FROM", "noreply@localhost") or "noreply@localhost"
 
 # Background work: Celery on a broker in production; run inline in the embedded mode and in tests, so the
 # same code path is exercised.
