@@ -7,5 +7,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    path("portal/", include("jiefen.portal.urls")),
+    path("intake/", include("jiefen.intake.urls")),
+    path("transfer/", include("jiefen.transfer.urls")),
     path("", include("jiefen.web.urls")),
 ]
