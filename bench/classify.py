@@ -37,21 +37,31 @@ def load() -> tuple[list[str], list[str], list[str]]:
     texts: list[str] = []
     labels: list[str] = []
     sources: list[str] = []
-    seg = read_labelled(DATA / "附件2_segmented_full" / "原始数据集分词结果.xlsx", text_column="tokens",
-                        label_column="label", fieldnames=["tokens", "label"])  # fmt: skip
+    seg = read_labelled(
+        DATA / "附件2_segmented_full" / "原始数据集分词结果.xlsx",
+        text_column="tokens",
+        label_column="label",
+        fieldnames=["tokens", "label"],
+    )
     for tokens, label in seg:
         texts.append(join_tokens(tokens))
         labels.append(label)
         sources.append("segmented")
     raw_files = [
         (DATA / "附件2_raw_subsets" / "val.txt", "text", "label", ["label", "text"]),
-        (DATA / "derived" / "附件2_raw_recovered_subset.csv", ["留言主题", "留言详情", "text_concat"], "一级标签", None),
+        (
+            DATA / "derived" / "附件2_raw_recovered_subset.csv",
+            ["留言主题", "留言详情", "text_concat"],
+            "一级标签",
+            None,
+        ),
         (DATA / "附件2_raw_subsets" / "分类结果.xlsx", ["留言主题", "留言详情"], "一级标签", None),
         (DATA / "sample" / "2.xlsx", ["留言主题", "留言详情"], "一级分类", None),
     ]
     for path, text_column, label_column, fieldnames in raw_files:
-        for text, label in read_labelled(path, text_column=text_column, label_column=label_column,
-                                         fieldnames=fieldnames):  # fmt: skip
+        for text, label in read_labelled(
+            path, text_column=text_column, label_column=label_column, fieldnames=fieldnames
+        ):
             texts.append(text)
             labels.append(label)
             sources.append("raw")
@@ -107,8 +117,10 @@ def main() -> None:
     t0 = time.perf_counter()
     texts, labels, sources = load()
     groups = groups_across_representations(texts, sources)
-    print(f"data: {len(texts)} rows ({sources.count('segmented')} segmented, {sources.count('raw')} raw), "
-          f"{len(set(groups))} text groups; grouping {time.perf_counter() - t0:.1f}s")  # fmt: skip
+    print(
+        f"data: {len(texts)} rows ({sources.count('segmented')} segmented, {sources.count('raw')} raw), "
+        f"{len(set(groups))} text groups; grouping {time.perf_counter() - t0:.1f}s"
+    )
 
     splitter = GroupShuffleSplit(n_splits=1, test_size=args.test_size, random_state=args.seed)
     train_idx, test_idx = next(splitter.split(texts, labels, groups))
@@ -124,11 +136,15 @@ def main() -> None:
         idx = [i for i in test_idx if sources[i] == name]
         result = classify.evaluate(model, [texts[i] for i in idx], [labels[i] for i in idx])
         metrics[f"test_{name}"] = result
-        print(f"held-out {name:9s}: n={result['n']:5d} macro-F1={result['macro_f1']:.4f} "
-              f"accuracy={result['accuracy']:.4f}")  # fmt: skip
+        print(
+            f"held-out {name:9s}: n={result['n']:5d} macro-F1={result['macro_f1']:.4f} "
+            f"accuracy={result['accuracy']:.4f}"
+        )
     print("per-label F1 (segmented):", metrics["test_segmented"]["f1_per_label"])  # type: ignore[index]
-    print(f"train: {len(tr_texts)} rows in {train_s:.1f}s, {model.vectorizer.n_features} features, "
-          f"temperature {model.temperature:.2f}")  # fmt: skip
+    print(
+        f"train: {len(tr_texts)} rows in {train_s:.1f}s, {model.vectorizer.n_features} features, "
+        f"temperature {model.temperature:.2f}"
+    )
 
     # Calibration check: mean top-1 probability vs top-1 accuracy on the held-out segmented rows.
     seg_test = [i for i in test_idx if sources[i] == "segmented"]
@@ -146,7 +162,9 @@ def main() -> None:
         t0 = time.perf_counter()
         loaded = classify.Model.load(args.out)
         loads.append(time.perf_counter() - t0)
-    print(f"model file: {size_mb:.1f} MB; load {min(loads) * 1000:.0f} ms (best of 3, max {max(loads) * 1000:.0f})")
+    print(
+        f"model file: {size_mb:.1f} MB; load {min(loads) * 1000:.0f} ms (best of 3, max {max(loads) * 1000:.0f})"
+    )
 
     raw_test = [texts[i] for i in test_idx if sources[i] == "raw"] or [texts[i] for i in test_idx]
     sample = (raw_test * (3000 // len(raw_test) + 1))[:3000]
@@ -154,9 +172,11 @@ def main() -> None:
     with threadpool_limits(1):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
         loaded.predict(sample[:100])
-        for label, fn in (("predict", lambda b: loaded.predict(b)),
-                          ("predict_top k=3 + explanation", lambda b: loaded.predict_top(b, k=3)),
-                          ("predict_top, one text per call", None)):  # fmt: skip
+        for label, fn in (
+            ("predict", lambda b: loaded.predict(b)),
+            ("predict_top k=3 + explanation", lambda b: loaded.predict_top(b, k=3)),
+            ("predict_top, one text per call", None),
+        ):
             t0 = time.perf_counter()
             if fn is None:
                 for text in sample[:500]:

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from jiefen.language.classify import KeywordModel, Model, evaluate, text_groups, train
+from jiefen.language.text import join_tokens
+
+from .conftest import require_data
+
+TOY = [
+    ("小区楼下餐馆油烟直排，噪音扰民", "环境保护/大气污染"),
+    ("工厂夜间排放废气，空气污染严重", "环境保护/大气污染"),
+    ("河道被工厂排污，污水发臭", "环境保护/水污染"),
+    ("养殖场污水直排河里，鱼都死了", "环境保护/水污染"),
+    ("包工头拖欠农民工工资半年", "劳动和社会保障/劳动报酬"),
+    ("公司拖欠工资不发，工人讨薪无门", "劳动和社会保障/劳动报酬"),
+    ("单位不给缴纳社保，养老保险断缴", "劳动和社会保障/社会保险"),
+    ("退休后养老保险待遇计算有误", "劳动和社会保障/社会保险"),
+] * 4
+
+
+def test_it_trains_and_ranks_path_labels_at_every_level() -> None:
+    texts, labels = zip(*TOY, strict=True)
+    model = train(list(texts), list(labels), min_df=1, calibrate_folds=0)
+    top = model.predict_top(["老板拖欠工资三个月"], k=2)[0]
+    assert top[0].label == "劳动和社会保障/劳动报酬"
+    assert "拖欠工资" in top[0].words
+    assert top[0].score > top[1].score
+    level1 = model.predict_top(["老板拖欠工资三个月"], k=2, level=1)[0]
+    assert [s.label for s in level1] == ["劳动和社会保障", "环境保护"]
+    assert level1[0].score == pytest.approx(
+        sum(s.score for s in model.predict_top(["老板拖欠工资三个月"], k=4)[0] if s.label.startswith("劳动")),
+        abs=2e-4,
+    )
+
+
+def test_it_refuses_a_single_label() -> None:
+    with pytest.raises(ValueError, match="two distinct labels"):
+        train(["a", "b"], ["x", "x"])
+
+
+def test_save_and_load_round_trip_keeps_metadata_and_predictions(tmp_path: Path) -> None:
+    texts, labels = zip(*TOY, strict=True)
+    model = train(list(texts), list(labels), min_df=1, calibrate_folds=2)
+    model.metrics = {"macro_f1": 0.5}
+    model.save(tmp_path / "m.joblib")
+    loaded = Model.load(tmp_path / "m.joblib")
+    assert (loaded.labels, loaded.training_size, loaded.metrics, loaded.version) == (
+        model.labels,
+        32,
+        {"macro_f1": 0.5},
+        1,
+    )
+    assert loaded.created == model.created
+    assert loaded.predict_top(["河里污水发臭"]) == model.predict_top(["河里污水发臭"])
+
+
+def test_load_rejects_other_files(tmp_path: Path) -> None:
+    import joblib
+
+    joblib.dump({"format": "something else"}, tmp_path / "x.joblib")
+    with pytest.raises(ValueError, match="not a Jiefen classifier"):
+        Model.load(tmp_path / "x.joblib")
+
+
+def test_text_groups_join_copies_and_near_duplicates() -> None:
+    texts = [
+        "A市魅力之城小区底层餐馆油烟扰民，晚上烧烤到凌晨",
+        "A市 魅力之城 小区 底层 餐馆 油烟 扰民，晚上烧烤到凌晨！",
+        "A市魅力之城小区底层餐馆油烟扰民，晚上烧烤到凌晨两点",
+        "A市经济学院强制学生外出实习",
+    ]
+    groups = text_groups(texts, threshold=0.9)
+    assert groups[0] == groups[1] == groups[2] != groups[3]
+
+
+TAXONOMY = [
+    {"code": "WY", "name": "物业管理", "path": "物业管理", "synonyms": ["物业公司"]},
+    {"code": "WY-TC", "name": "停车管理", "path": "物业管理/停车管理", "synonyms": ["停车费", "车位"]},
+    {"code": "HB", "name": "环境保护", "path": "环境保护", "synonyms": ["污染"]},
+    {"code": "HB-ZY", "name": "噪音污染", "path": "环境保护/噪音污染", "synonyms": ["噪音", "扰民"]},
+]
+
+
+def test_keyword_model_ranks_leaves_and_explains_with_matched_words() -> None:
+    model = KeywordModel.from_taxonomy(TAXONOMY)
+    top = model.predict_top(["物业公司乱收停车费，车位不够"], k=3)[0]
+    assert [(s.label, s.words) for s in top] == [
+        ("WY-TC", ("停车费", "车位")),
+        ("WY", ("物业公司", "停车费", "车位")),
+    ]
+    assert top[0].score == 0.5831  # 1 - exp(-(2.5 + 2 / 2) / 4)
+    assert model.predict_top(["今天天气很好"]) == [[]]
+    assert model.predict_top(["楼下噪音扰民"], k=1)[0][0].label == "HB-ZY"
+
+
+def test_real_data_model_beats_a_floor_and_is_fast() -> None:
+    data = require_data()
+    from jiefen.language.io import read_labelled
+
+    rows = read_labelled(
+        data / "附件2_segmented_full" / "原始数据集分词结果.xlsx",
+        text_column="tokens",
+        label_column="label",
+        fieldnames=["tokens", "label"],
+    )
+    # The file is in blocks of labels: a seeded shuffle puts all seven labels on both sides.
+    import random
+
+    order = random.Random(0).sample(range(len(rows)), 2500)
+    texts = [join_tokens(rows[i][0]) for i in order]
+    labels = [rows[i][1] for i in order]
+    groups = text_groups(texts[:2500])
+    test_groups = set(groups[2000:2500]) - set(groups[:2000])
+    train_idx = [i for i in range(2500) if groups[i] not in test_groups]
+    test_idx = [i for i in range(2500) if groups[i] in test_groups]
+    model = train([texts[i] for i in train_idx], [labels[i] for i in train_idx], calibrate_folds=0)
+    result = evaluate(model, [texts[i] for i in test_idx], [labels[i] for i in test_idx])
+    assert result["macro_f1"] >= 0.75
+    start = time.perf_counter()
+    model.predict(texts[:1000])
+    assert time.perf_counter() - start < 2.0
