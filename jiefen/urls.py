@@ -10,5 +10,6 @@ urlpatterns = [
     path("portal/", include("jiefen.portal.urls")),
     path("intake/", include("jiefen.intake.urls")),
     path("transfer/", include("jiefen.transfer.urls")),
+    path("", include("jiefen.documents.urls")),
     path("", include("jiefen.web.urls")),
 ]

@@ -45,6 +45,8 @@ from jiefen.cases.workflow import ASSIGNMENT_OPEN, OPEN_STATES, AssignmentStatus
 from jiefen.clocks import services as clocks
 from jiefen.clocks.models import ClockKind, ClockState
 from jiefen.core import crypto
+from jiefen.documents import services as documents
+from jiefen.documents.models import DocumentKind
 from jiefen.core.errors import Conflict, IllegalMove, InvalidInput, NotAllowed
 from jiefen.org.models import Role, UnitKind, User
 
@@ -366,6 +368,7 @@ def accept_case(*, case: Case, actor: Actor, version: int | None = None, note: s
         _move(case, Move.ACCEPT, actor, events, version=version, note=note, accepted_at=now)
         clocks.stop_clocks(case=case, kinds=[K.ACCEPTANCE], actor=actor, events=events)
         clocks.start_clock(case=case, kind=K.HANDLING, actor=actor, start=now, events=events)
+        documents.issue(case=case, kind=DocumentKind.ACCEPTANCE_NOTICE, actor=actor, events=events)
         _finish(case, events)
     return case
 
@@ -394,6 +397,14 @@ def decline_case(
             closed_at=timezone.now(),
         )
         clocks.stop_clocks(case=case, kinds=[K.ACCEPTANCE], actor=actor, events=events)
+        documents.issue(
+            case=case,
+            kind=DocumentKind.DECLINE_NOTICE,
+            actor=actor,
+            events=events,
+            reason=reason,
+            proper_channel=proper_channel,
+        )
         _finish(case, events)
     return case
 
@@ -416,6 +427,14 @@ def transfer_case(
             closed_at=timezone.now(),
         )
         clocks.stop_clocks(case=case, kinds=[K.ACCEPTANCE], actor=actor, events=events)
+        documents.issue(
+            case=case,
+            kind=DocumentKind.TRANSFER_NOTICE,
+            actor=actor,
+            events=events,
+            reason=reason,
+            authority=authority,
+        )
         _finish(case, events)
     return case
 
@@ -940,6 +959,17 @@ def send_reply(*, case: Case, actor: Actor, version: int | None = None) -> Case:
         now = timezone.now()
         _move(case, Move.REPLY, actor, events, version=version, note=reply.conclusion, replied_at=now)
         Reply.objects.filter(pk=reply.pk).update(sent_at=now)
+        documents.issue(
+            case=case,
+            kind=DocumentKind.REPLY,
+            actor=actor,
+            events=events,
+            unit=reply.unit.name,
+            facts=reply.facts,
+            basis=reply.basis,
+            conclusion=reply.conclusion,
+            review_rights=reply.review_rights,
+        )
         Assignment.objects.filter(case=case, status=AssignmentStatus.SIGNED).update(
             status=AssignmentStatus.REPLIED, replied_at=now
         )

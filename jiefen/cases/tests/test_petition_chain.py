@@ -13,7 +13,7 @@ from jiefen.cases import services
 from jiefen.cases.actors import CITIZEN
 from jiefen.cases.models import Case, EventKind, ExtensionStatus, MatterStatus
 from jiefen.cases.workflow import AssignmentStatus, CaseStatus
-from jiefen.clocks.models import Clock, ClockKind, ClockState
+from jiefen.clocks.models import Clock, ClockState
 from jiefen.core.errors import IllegalMove, NotAllowed
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -74,7 +74,10 @@ def test_full_petition_chain(
     with time_machine.travel(at(3, 4), tick=False):
         services.accept_case(case=fresh(case), actor=dispatcher)
     assert running(case) == {"handling": end_of(5, 6)}
-    assert kinds_since(case, mark) == ["move:accept", "clock_stopped", "clock_started"]
+    assert kinds_since(case, mark) == ["move:accept", "clock_stopped", "clock_started", "notice_issued"]
+    notice = case.documents.get()
+    assert notice.title == "信访事项受理告知书"
+    assert "60日内办结" in notice.text and case.receipt_number in notice.text
 
     # Dispatched by mistake to street B, which returns it within 5 working days; the return is upheld.
     with time_machine.travel(at(3, 4, 11), tick=False):
