@@ -45,9 +45,9 @@ from jiefen.cases.workflow import ASSIGNMENT_OPEN, OPEN_STATES, AssignmentStatus
 from jiefen.clocks import services as clocks
 from jiefen.clocks.models import ClockKind, ClockState
 from jiefen.core import crypto
+from jiefen.core.errors import Conflict, IllegalMove, InvalidInput, NotAllowed
 from jiefen.documents import services as documents
 from jiefen.documents.models import DocumentKind
-from jiefen.core.errors import Conflict, IllegalMove, InvalidInput, NotAllowed
 from jiefen.org.models import Role, UnitKind, User
 
 K = ClockKind

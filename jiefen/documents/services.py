@@ -106,6 +106,8 @@ def to_docx(document: IssuedDocument) -> bytes:
 
 
 def to_pdf(document: IssuedDocument) -> bytes:
+    from xml.sax.saxutils import escape
+
     from reportlab.lib.colors import HexColor
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
@@ -113,7 +115,6 @@ def to_pdf(document: IssuedDocument) -> bytes:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
-    from xml.sax.saxutils import escape
 
     # A CID font built into every PDF reader: no font file to ship or download.
     if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
