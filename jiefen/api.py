@@ -31,3 +31,7 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 from jiefen.cases.api import router as cases_router  # noqa: E402
 
 api.add_router("/cases", cases_router)
+
+from jiefen.routing.api import router as routing_router  # noqa: E402
+
+api.add_router("/routing", routing_router)
