@@ -1,5 +1,6 @@
 """The ``jiefen`` command: ``jiefen demo``, ``jiefen serve``, ``jiefen migrate``, ``jiefen createuser``,
-``jiefen verify-audit``, ``jiefen sweep``; any Django management command via ``jiefen manage …``."""
+``jiefen verify-audit``, ``jiefen sweep``, ``jiefen import``, ``jiefen export``; any Django management command
+via ``jiefen manage …``."""
 
 from __future__ import annotations
 
@@ -182,6 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--superuser", action="store_true")
     add("verify-audit", cmd_verify_audit, "check the audit chain; exit 1 naming the first altered entry")
     add("sweep", cmd_sweep, "run the clock sweep once")
+    from jiefen.transfer.cli import add_commands as add_transfer_commands
+
+    add_transfer_commands(add)  # jiefen import, jiefen export
     manage = add("manage", cmd_manage, "run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
