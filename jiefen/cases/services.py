@@ -356,7 +356,7 @@ def accept_case(*, case: Case, actor: Actor, version: int | None = None, note: s
     """Accept: the 15-day acceptance clock stops and the 60-day handling clock starts (Art. 34).
 
     A petition on a matter already final after re-examination is not accepted again (Art. 36)."""
-    matter = Matter.objects.filter(pk=case.matter_id).first()
+    matter = Matter.objects.filter(cases=case).first()
     if matter is not None and matter.status == MatterStatus.FINAL:
         final_day = f"{timezone.localtime(matter.final_at):%Y-%m-%d}" if matter.final_at else ""
         raise IllegalMove(

@@ -30,7 +30,7 @@ def download(request: HttpRequest, case_id: int, document_id: int, fmt: str) -> 
     if fmt not in FORMATS:
         raise Http404("unknown format")
     case = get_case_for_user(request.user, case_id)
-    document = case.documents.filter(pk=document_id).first()
+    document = IssuedDocument.objects.filter(case=case, pk=document_id).first()
     if document is None:
         raise Http404("no such document")
     return document_response(document, fmt)

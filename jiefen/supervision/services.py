@@ -60,7 +60,7 @@ def issue_order(*, case: Case, actor: Any, unit: Unit, instructions: str) -> Sup
     user = _supervisor(actor)
     _open(case)
     instructions = _text(instructions, "督办要求")
-    if case.supervision_orders.filter(unit=unit, status=OrderStatus.OPEN).exists():
+    if SupervisionOrder.objects.filter(case=case, unit=unit, status=OrderStatus.OPEN).exists():
         raise IllegalMove(f"已对“{unit.name}”下达督办单，尚未反馈")
     with transaction.atomic():
         events: list[Any] = []

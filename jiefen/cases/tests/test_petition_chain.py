@@ -248,13 +248,14 @@ def test_review_chain_to_final(
         services.decide_reexam(case=fresh(case), actor=leader, decision="维持复查意见，本事项终结")
     final = fresh(case)
     assert final.status == CaseStatus.FINAL
-    assert final.matter.status == MatterStatus.FINAL
+    matter = final.matter
+    assert matter is not None and matter.status == MatterStatus.FINAL
     assert running(case) == {}
 
     # A new petition on the same facts is flagged when linked to the matter, and cannot be accepted.
     with time_machine.travel(at(6, 10), tick=False):
         again = make_case(title="还是消防通道的问题")
-        services.link_to_matter(case=again, matter=final.matter, actor=clerk)
+        services.link_to_matter(case=again, matter=matter, actor=clerk)
         flagged = again.events.filter(kind=EventKind.FIELD_CHANGED).get()
         assert flagged.data["final_matter"] is True
         with pytest.raises(IllegalMove, match="第三十六条不再受理"):
