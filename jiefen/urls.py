@@ -10,6 +10,7 @@ urlpatterns = [
     path("portal/", include("jiefen.portal.urls")),
     path("intake/", include("jiefen.intake.urls")),
     path("transfer/", include("jiefen.transfer.urls")),
+    path("mediation/", include("jiefen.mediation.urls")),
     path("", include("jiefen.documents.urls")),
     path("", include("jiefen.web.urls")),
 ]
