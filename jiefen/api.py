@@ -35,3 +35,7 @@ api.add_router("/cases", cases_router)
 from jiefen.routing.api import router as routing_router  # noqa: E402
 
 api.add_router("/routing", routing_router)
+
+from jiefen.mediation.api import router as mediation_router  # noqa: E402
+
+api.add_router("/mediation", mediation_router)
