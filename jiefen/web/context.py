@@ -18,6 +18,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {"nav_items": [], "office_name": office_name}
     items = [(_("工作台"), reverse("web:home")), (_("信访件"), reverse("web:case_list"))]
+    if user.is_office_staff or user.has_role(Role.MEDIATOR):
+        items.append((_("矛盾纠纷"), reverse("mediation:list")))
     if user.has_role(Role.ADMIN) or user.is_superuser:
         items.append((_("系统管理"), reverse("admin:index")))
     return {"nav_items": items, "office_name": office_name}
