@@ -20,6 +20,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     items = [(_("工作台"), reverse("web:home")), (_("信访件"), reverse("web:case_list"))]
     if user.is_office_staff or user.has_role(Role.MEDIATOR):
         items.append((_("矛盾纠纷"), reverse("mediation:list")))
+    if user.has_role(Role.RECEPTION_CLERK, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN):
+        items.append((_("来访登记"), reverse("intake:register")))
+    if user.has_role(Role.FIELD_OFFICER, Role.RECEPTION_CLERK, Role.SUPERVISOR, Role.ADMIN):
+        items.append((_("实地走访"), reverse("intake:visits")))
     if user.has_role(Role.ADMIN) or user.is_superuser:
+        items.append((_("批量导入"), reverse("transfer:import")))
         items.append((_("系统管理"), reverse("admin:index")))
     return {"nav_items": items, "office_name": office_name}
