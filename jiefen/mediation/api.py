@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from jiefen.cases.queries import get_case_for_user
 from jiefen.mediation import documents, queries, services
-from jiefen.mediation.actions import run_action
+from jiefen.mediation.actions import ACTIONS, Action, run_action
 from jiefen.mediation.models import Dispute, DisputeEvent
 
 router = Router(tags=["mediation"])
@@ -186,16 +186,29 @@ def suggestions(request: HttpRequest, dispute_id: int) -> list[dict[str, Any]]:
     ]
 
 
-@router.post(
-    "/disputes/{dispute_id}/actions/{name}",
-    response={200: DisputeOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
-)
-def act(request: HttpRequest, dispute_id: int, name: str, payload: dict[str, Any]) -> Dispute:
-    """Run one of the actions of ``jiefen.mediation.actions.ACTIONS`` with its input; the dispute as it is
-    after."""
-    dispute = queries.get_dispute_for_user(request.user, dispute_id)
-    run_action(name=name, dispute=dispute, actor=request.user, payload=payload)
-    return queries.get_dispute_for_user(request.user, dispute_id)
+def _action_endpoint(action: Action) -> None:
+    def endpoint(request: HttpRequest, dispute_id: int, payload: Any) -> Dispute:
+        dispute = queries.get_dispute_for_user(request.user, dispute_id)
+        run_action(name=action.name, dispute=dispute, actor=request.user, payload=payload.model_dump())
+        return queries.get_dispute_for_user(request.user, dispute_id)
+
+    # ninja reads the body schema from the annotation, so it is set per action.
+    endpoint.__annotations__ = {
+        "request": HttpRequest,
+        "dispute_id": int,
+        "payload": action.schema,
+        "return": Dispute,
+    }
+    endpoint.__name__ = f"dispute_{action.name}"
+    router.post(
+        f"/disputes/{{dispute_id}}/{action.name.replace('_', '-')}",
+        response={200: DisputeOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+        summary=str(action.label),
+    )(endpoint)
+
+
+for _action in ACTIONS.values():
+    _action_endpoint(_action)
 
 
 @router.get("/disputes/{dispute_id}/documents/{document_id}.{fmt}")

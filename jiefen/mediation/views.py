@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -30,7 +31,7 @@ from jiefen.mediation.models import (
 )
 from jiefen.mediation.permissions import may_register
 from jiefen.mediation.workflow import DisputeStatus
-from jiefen.org.models import Unit, UnitKind
+from jiefen.org.models import Role, Unit, UnitKind
 
 PARTY_ROWS = 3
 
@@ -253,6 +254,9 @@ def document_download(request: HttpRequest, dispute_id: int, document_id: int, f
 
 @login_required
 def mediator_directory(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    if not (user.is_office_staff or user.has_role(Role.MEDIATOR)):
+        raise PermissionDenied
     kind = request.GET.get("kind", "") if request.GET.get("kind", "") in MediatorKind.values else ""
     speciality = (
         request.GET.get("speciality", "") if request.GET.get("speciality", "") in DisputeKind.values else ""
