@@ -218,6 +218,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 if not EMBEDDED and CELERY_TASK_ALWAYS_EAGER:
     raise ImproperlyConfigured("JIEFEN_BROKER_URL must be set when JIEFEN_MODE=production")
+# How many times a "not satisfied" rating reopens a case to its unit (重办) before it goes to the supervisors.
+REOPEN_LIMIT = env_int("JIEFEN_REOPEN_LIMIT", 2, minimum=0, maximum=10)
 CLOCK_SWEEP_SECONDS = env_int("JIEFEN_CLOCK_SWEEP_SECONDS", 60, minimum=5)
 
 # Routing: with direct dispatch on, a case in a street's jurisdiction is suggested straight to the street office,

@@ -28,6 +28,16 @@ class NoteIn(VersionIn):
     note: str = Field(default="", max_length=5000)
 
 
+class ActionNoteIn(BaseModel):
+    note: str = Field(max_length=5000)
+    action: str = "note"
+
+
+class AssistPartIn(BaseModel):
+    assignment: int
+    text: str = Field(max_length=20000)
+
+
 class DeclineIn(VersionIn):
     reason: str = Field(max_length=5000)
     proper_channel: str = Field(max_length=200)
@@ -346,7 +356,20 @@ ACTIONS: dict[str, Action] = {
             lambda c, u, d: S.withdraw_case(case=c, actor=u, reason=d.note, version=d.version),
             Move.WITHDRAW,
         ),
-        Action("note", _("添加办理记录"), NoteIn, lambda c, u, d: S.add_note(case=c, actor=u, note=d.note)),
+        Action(
+            "note",
+            _("添加办理记录"),
+            ActionNoteIn,
+            lambda c, u, d: S.add_note(case=c, actor=u, note=d.note, action=d.action),
+        ),
+        Action(
+            "assist_part",
+            _("提交协办意见"),
+            AssistPartIn,
+            lambda c, u, d: S.submit_assist_part(
+                assignment=_assignment(c, d.assignment), actor=u, text=d.text
+            ),
+        ),
         Action(
             "sign",
             _("签收"),

@@ -400,6 +400,16 @@ class EventKind(models.TextChoices):
     NOTICE_ISSUED = "notice_issued", _("出具告知书")
 
 
+class ActionKind(models.TextChoices):
+    NOTE = "note", _("办理记录")
+    CALL = "call", _("电话联系")
+    VISIT = "visit", _("上门走访")
+    MEETING = "meeting", _("约谈协调")
+    ASSISTANCE = "assistance", _("帮扶救助")
+    COUNSELLING = "counselling", _("思想疏导")
+    MEDIATION_REFERRAL = "mediation_referral", _("转调解")
+
+
 class CaseEvent(models.Model):
     """Append-only history of a case; every state change writes one in the same transaction."""
 

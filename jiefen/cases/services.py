@@ -23,6 +23,7 @@ from jiefen.cases.actors import SYSTEM, Actor
 from jiefen.cases.events import new_event, write_events
 from jiefen.cases.intake import Intake, PersonInput
 from jiefen.cases.models import (
+    ActionKind,
     Assignment,
     AssignmentRole,
     Case,
@@ -51,7 +52,6 @@ from jiefen.documents.models import DocumentKind
 from jiefen.org.models import Role, UnitKind, User
 
 K = ClockKind
-REOPEN_LIMIT = getattr(settings, "REOPEN_LIMIT", 2)
 
 
 @dataclass(frozen=True)
@@ -870,15 +870,61 @@ def decide_extension(
     return current
 
 
-def add_note(*, case: Case, actor: Actor, note: str, data: dict[str, Any] | None = None) -> CaseEvent:
-    """Record an action taken on a case (a call, a visit, assistance, counselling …)."""
+def add_note(
+    *,
+    case: Case,
+    actor: Actor,
+    note: str,
+    action: str = ActionKind.NOTE,
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    """Record an action taken on a case: a call, a visit, a meeting, assistance (帮扶救助), counselling
+    (思想疏导), a referral to mediation — besides solving the problem itself, these count in analytics."""
     note = _require(note, "办理记录")
+    if action not in ActionKind.values:
+        raise InvalidInput(f"办理方式“{action}”无效")
     if case.status not in OPEN_STATES:
         raise IllegalMove("已结束的信访件不能再添加办理记录")
     with transaction.atomic():
-        events = [new_event(case=case, kind=EventKind.NOTE, actor=actor, note=note, data=data)]
+        events = [
+            new_event(
+                case=case,
+                kind=EventKind.NOTE,
+                actor=actor,
+                note=note,
+                data={**(data or {}), "action": action},
+            )
+        ]
         write_events(events)
     return events[0]
+
+
+def submit_assist_part(*, assignment: Assignment, actor: Actor, text: str) -> Assignment:
+    """An assisting unit (协办) hands its part of the answer to the lead unit."""
+    text = _require(text, "协办意见")
+    _check_unit_actor(actor, assignment)
+    if assignment.role != AssignmentRole.ASSIST:
+        raise IllegalMove("主办单位通过答复意见回复，不需要提交协办意见")
+    with transaction.atomic():
+        assignment = _lock_assignment(assignment, {AssignmentStatus.SIGNED})
+        now = timezone.now()
+        Assignment.objects.filter(pk=assignment.pk).update(status=AssignmentStatus.REPLIED, replied_at=now)
+        assignment.status, assignment.replied_at = AssignmentStatus.REPLIED, now
+        events: list[CaseEvent] = []
+        clocks.stop_clocks(
+            case=assignment.case, kinds=[K.RETURN_WINDOW], assignment=assignment, events=events
+        )
+        events.append(
+            new_event(
+                case=assignment.case,
+                kind=EventKind.ASSIGNMENT_REPLIED,
+                actor=actor,
+                note=text,
+                data={"unit": assignment.unit.name, "assignment": assignment.pk},
+            )
+        )
+        _finish(assignment.case, events)
+    return assignment
 
 
 REPLY_PARTS = {
@@ -995,7 +1041,7 @@ def record_feedback(
     version: int | None = None,
 ) -> Feedback:
     """The person rates the answer. Not satisfied reopens the case to the same unit (重办), at most
-    ``REOPEN_LIMIT`` times; after that the case closes with the rating kept for the supervisors."""
+    ``settings.REOPEN_LIMIT`` times; after that the case closes with the rating kept for the supervisors."""
     from jiefen.cases.models import Resolved
 
     if resolved not in Resolved.values or satisfaction not in Satisfaction.values:
@@ -1020,7 +1066,7 @@ def record_feedback(
             )
         )
         now = timezone.now()
-        if satisfaction == Satisfaction.NOT_SATISFIED and case.reopen_count < REOPEN_LIMIT:
+        if satisfaction == Satisfaction.NOT_SATISFIED and case.reopen_count < settings.REOPEN_LIMIT:
             _move(
                 case,
                 Move.NOT_SATISFIED,

@@ -426,3 +426,36 @@ def test_a_stale_version_from_a_form_is_a_conflict(
     with pytest.raises(Conflict):
         services.dispatch_case(case=fresh, actor=dispatcher, lead_unit=district["street_a"], version=seen)
     assert Case.objects.get(pk=case.pk).status == CaseStatus.ACCEPTED
+
+
+def test_actions_on_a_case_are_recorded_by_kind(dispatched_case: Case, handler_a: Any) -> None:
+    event = services.add_note(
+        case=dispatched_case, actor=handler_a, note="为困难老人申请临时救助", action="assistance"
+    )
+    assert (event.kind, event.data) == (EventKind.NOTE, {"action": "assistance"})
+    with pytest.raises(InvalidInput, match="办理方式"):
+        services.add_note(case=dispatched_case, actor=handler_a, note="x", action="bribe")
+
+
+def test_an_assisting_unit_hands_its_part_to_the_lead(
+    make_case: Any, dispatcher: Any, handler_a: Any, property_handler: Any, district: dict[str, Any]
+) -> None:
+    case = make_case()
+    services.accept_case(case=case, actor=dispatcher)
+    lead, assist = services.dispatch_case(
+        case=case, actor=dispatcher, lead_unit=district["street_a"], assist_units=[district["property_co"]]
+    )
+    with pytest.raises(Conflict, match="待签收"):
+        services.submit_assist_part(
+            assignment=assist, actor=property_handler, text="已清理"
+        )  # not signed yet
+    services.sign_assignment(assignment=assist, actor=property_handler)
+    with pytest.raises(NotAllowed):
+        services.submit_assist_part(assignment=assist, actor=handler_a, text="替物业回复")
+    services.submit_assist_part(assignment=assist, actor=property_handler, text="已清理占道车辆")
+    assist.refresh_from_db()
+    assert assist.status == AssignmentStatus.REPLIED
+    part = case.events.get(kind=EventKind.ASSIGNMENT_REPLIED)
+    assert (part.note, part.data["unit"]) == ("已清理占道车辆", "京西物业公司")
+    with pytest.raises(IllegalMove, match="主办单位"):
+        services.submit_assist_part(assignment=lead, actor=handler_a, text="x")
