@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-# The live server answers from another thread, so test data must be committed (transaction=True); the
-# serialized rollback restores what the data migrations load (categories, clock policies) after each test.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# The live server answers from another thread, so test data must be committed (transaction=True).
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _no_horizontal_scroll(page: Any) -> bool:
