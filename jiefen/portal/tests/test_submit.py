@@ -92,7 +92,7 @@ def test_html_in_the_text_is_shown_as_text(submit: Any, citizen: Client) -> None
     response = submit(
         title="<script>alert(1)</script>标题", content="<b>加粗</b>内容 <img src=x onerror=alert(1)>"
     )
-    number, code = receipt_of(citizen.get(response["Location"]).content.decode())
+    number, _code = receipt_of(citizen.get(response["Location"]).content.decode())
     page = citizen.get(f"/portal/case/{number}/").content.decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;标题" in page
     assert "&lt;b&gt;加粗&lt;/b&gt;内容 &lt;img src=x onerror=alert(1)&gt;" in page
