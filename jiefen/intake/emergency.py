@@ -14,37 +14,44 @@ POLICE, FIRE, MEDICAL, SUICIDE = "violence", "fire", "medical", "suicide"
 # kind → the number to call
 NUMBERS: dict[str, str] = {POLICE: "110", FIRE: "119", MEDICAL: "120", SUICIDE: "110"}
 
+# Each pattern wants a sign that the thing is happening now ("正在", "着火了", "昏迷不醒") or a threat in the
+# first person: petitions often mention a past fire or a hazard ("存在火灾隐患"), which is not an emergency.
+_NOW = r"(正在|现在|此刻|还在|一直在|刚才|刚刚|突然)"
+_S = r"[^。！!？?\n]"
 _PATTERNS: dict[str, list[str]] = {
     POLICE: [
-        r"(正在|现在|此刻|还在|一直在)[^。！!？?\n]{0,8}(打人|殴打|砍人|持刀|行凶|打架|斗殴|抢劫|绑架|砸)",
-        r"(持刀|拿刀|举刀|拿着刀|持械)[^。！!？?\n]{0,6}(砍|捅|威胁|追|伤人|闯)",
-        r"(有人|他|他们)[^。！!？?\n]{0,6}(要杀|杀了我|要砍死|扬言杀|威胁杀)",
-        r"(家暴|家庭暴力)[^。！!？?\n]{0,10}(正在|现在|还在|打我|被打)",
-        r"(被打|被砍|被捅)[^。！!？?\n]{0,6}(救命|快来|流血)",
-        r"救命",
+        _NOW + _S + r"{0,8}(打人|殴打|砍人|持刀|行凶|打架|斗殴|抢劫|绑架|砸门|打我|打孩子)",
+        r"(持刀|拿刀|举刀|拿着刀|持械)" + _S + r"{0,6}(砍|捅|威胁|追|伤人|闯|砸)",
+        r"扬言要?(杀|砍|捅|弄死|炸)",
+        r"(救命[！!啊]|救救我(?!们))",
     ],
     FIRE: [
-        r"(着火|起火|失火|火灾|冒烟起火|烧起来|燃起来|大火)",
-        r"(煤气|燃气|天然气)[^。！!？?\n]{0,6}(泄漏|泄露|爆炸|漏气)",
-        r"爆炸",
+        r"(着火了|起火了|失火了|烧起来了|燃起来了|冒烟了)",
+        _NOW + _S + r"{0,6}(着火|起火|失火|燃烧|冒烟|爆炸)",
+        r"(煤气|燃气|天然气)" + _S + r"{0,4}(泄漏|泄露|漏气)" + _S + r"{0,8}(味道|很重|赶紧|快|马上)",
     ],
     MEDICAL: [
-        r"(昏迷|晕倒|晕过去|不省人事|没有呼吸|没呼吸|心脏骤停|抽搐不止|大出血|口吐白沫)",
-        r"(受伤|伤者|病人|老人)[^。！!？?\n]{0,8}(急需|需要)[^。！!？?\n]{0,4}(救治|抢救|急救)",
-        r"(中毒|溺水|触电)",
+        r"(昏迷不醒|叫不醒|没有呼吸了|没呼吸了|心脏骤停|抽搐不止|口吐白沫|大出血|流血不止)",
+        _NOW + _S + r"{0,6}(昏迷|晕倒|晕过去|不省人事|倒地)",
+        r"(触电|中毒|溺水|落水)了",
+        _NOW + _S + r"{0,6}(触电|中毒|溺水|落水)",
     ],
     SUICIDE: [
-        r"(跳楼|跳河|跳桥|喝农药|服毒|割腕|上吊|自杀|自尽|轻生|寻死|不想活|活不下去|一死了之|以死相逼)",
-        r"(死给你们看|去死|死在)[^。！!？?\n]{0,8}(门口|楼下|政府|你们)?",
+        r"(我|我们|他|她|工友们?|家属)"
+        + _S
+        + r"{0,10}(要|就|准备|想|打算|去)"
+        + _S
+        + r"{0,6}(跳楼|跳河|跳桥|喝农药|服毒|割腕|上吊|自杀|自尽|轻生|寻死)",
+        r"(不想活了|活不下去了|以死相逼|死给你们看|一死了之)",
     ],
 }
 _COMPILED = {kind: [re.compile(p) for p in patterns] for kind, patterns in _PATTERNS.items()}
-# A match right after one of these (within a few characters) is not an emergency: "不是着火", "没有打人".
+# A match right after one of these (within a few characters) is not an emergency: "不是着火", "没有打人"; what
+# might happen ("万一起火", "担心发生火灾") is a hazard to report, not an emergency under way.
 _NEGATION = re.compile(
-    r"(不是|没有|并非|未|不会|防止|预防|以防|避免|消防通道|消防设施|火灾隐患)[^。！!？?\n]{0,3}$"
+    r"(不是|没有|并非|未|不会|防止|预防|以防|避免|消防通道|消防设施|火灾隐患|万一|如果|一旦|假如|担心|害怕|怕)"
+    r"[^。！!？?\n]{0,3}$"
 )
-# Words about fire safety in general, not a fire now.
-_FIRE_SAFETY = re.compile(r"(消防|火灾隐患|防火|灭火器|安全隐患)")
 
 
 @dataclass(frozen=True)
@@ -71,12 +78,6 @@ def _first_hit(pattern: re.Pattern[str], text: str, kind: str) -> str:
     for match in pattern.finditer(text):
         before = text[max(0, match.start() - 6) : match.start()]
         if _NEGATION.search(before):
-            continue
-        if (
-            kind == FIRE
-            and _FIRE_SAFETY.search(text[max(0, match.start() - 4) : match.end() + 2])
-            and ("隐患" in text[max(0, match.start() - 4) : match.end() + 4])
-        ):
             continue
         return match.group(0)
     return ""
