@@ -7,6 +7,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    path("notify/", include("jiefen.notify.urls")),
     path("portal/", include("jiefen.portal.urls")),
     path("intake/", include("jiefen.intake.urls")),
     path("transfer/", include("jiefen.transfer.urls")),
