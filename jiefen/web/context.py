@@ -24,7 +24,13 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((_("来访登记"), reverse("intake:register")))
     if user.has_role(Role.FIELD_OFFICER, Role.RECEPTION_CLERK, Role.SUPERVISOR, Role.ADMIN):
         items.append((_("实地走访"), reverse("intake:visits")))
+    from jiefen.notify.queries import may_watch_outbox, unread_count
+
+    unread = unread_count(user)
+    items.append((_("消息（%(count)d）") % {"count": unread} if unread else _("消息"), reverse("notify:inbox")))
+    if may_watch_outbox(user):
+        items.append((_("发件箱"), reverse("notify:outbox")))
     if user.has_role(Role.ADMIN) or user.is_superuser:
         items.append((_("批量导入"), reverse("transfer:import")))
         items.append((_("系统管理"), reverse("admin:index")))
-    return {"nav_items": items, "office_name": office_name}
+    return {"nav_items": items, "office_name": office_name, "unread_messages": unread}
