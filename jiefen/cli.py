@@ -33,7 +33,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def _start_embedded_sweeper(interval: int) -> None:
-    """In the embedded mode there is no Celery beat: a daemon thread runs the clock sweep."""
+    """In the embedded mode there is no Celery beat: a daemon thread runs the clock sweep and delivers due
+    notifications."""
     from django.conf import settings
 
     if not settings.CELERY_TASK_ALWAYS_EAGER:
@@ -52,6 +53,14 @@ def _start_embedded_sweeper(interval: int) -> None:
                 sweep()
             except Exception:  # keep the loop alive; the next sweep retries
                 logging.getLogger("jiefen.sweep").exception("clock sweep failed")
+            finally:
+                close_old_connections()
+            try:
+                from jiefen.notify.services import deliver_due
+
+                deliver_due()  # notifications whose retry is due, or whose after-commit delivery was lost
+            except Exception:
+                logging.getLogger("jiefen.sweep").exception("notification delivery failed")
             finally:
                 close_old_connections()
 
