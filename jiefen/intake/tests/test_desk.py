@@ -70,7 +70,7 @@ def test_a_clerk_registers_a_walk_in_visit_with_scanned_material(desk: Client, c
     response = desk.post("/intake/register/", {**visit_form(), "files": [scan]}, follow=True)
     case = Case.objects.get()
     assert response.redirect_chain == [(f"/cases/{case.pk}/", 302)]
-    message = [str(m) for m in response.context["messages"]][0]
+    (message,) = [str(m) for m in response.context["messages"]]
     assert re.fullmatch(
         rf"已登记：受理编号 {case.receipt_number}，查询码 [2-9A-Z]{{8}}（请告知信访人）", message
     )
