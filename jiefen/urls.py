@@ -12,6 +12,7 @@ urlpatterns = [
     path("intake/", include("jiefen.intake.urls")),
     path("transfer/", include("jiefen.transfer.urls")),
     path("mediation/", include("jiefen.mediation.urls")),
+    path("supervision/", include("jiefen.supervision.urls")),
     path("", include("jiefen.documents.urls")),
     path("", include("jiefen.web.urls")),
 ]

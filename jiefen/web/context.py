@@ -18,6 +18,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {"nav_items": [], "office_name": office_name}
     items = [(_("工作台"), reverse("web:home")), (_("信访件"), reverse("web:case_list"))]
+    if user.has_role(Role.SUPERVISOR, Role.LEADER, Role.ADMIN):
+        items.append((_("督查督办"), reverse("supervision:board")))
     if user.is_office_staff or user.has_role(Role.MEDIATOR):
         items.append((_("矛盾纠纷"), reverse("mediation:list")))
     if user.has_role(Role.RECEPTION_CLERK, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN):
