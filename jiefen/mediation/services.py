@@ -7,6 +7,7 @@ raises ``Conflict``; bad input raises ``InvalidInput`` before anything is writte
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -272,7 +273,7 @@ def register_dispute(
     with transaction.atomic():
         now = timezone.now()
         dispute = Dispute.objects.create(
-            number=f"TMP-{now.timestamp()}-{id(cleaned)}",
+            number=f"TMP-{uuid.uuid4().hex[:28]}",
             title=title,
             description=description,
             kind=kind,
