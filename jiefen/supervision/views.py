@@ -53,7 +53,9 @@ def act(request: HttpRequest, case_id: int, name: str) -> HttpResponse:
             unit = Unit.objects.filter(pk=post.get("unit") or 0, is_active=True).first()
             if unit is None:
                 raise DomainError("请选择被督办单位")
-            services.issue_order(case=case, actor=request.user, unit=unit, instructions=post.get("instructions", ""))
+            services.issue_order(
+                case=case, actor=request.user, unit=unit, instructions=post.get("instructions", "")
+            )
             messages.success(request, f"已对{unit.name}下达督办单")
         elif name == "escalate":
             leader = User.objects.filter(pk=post.get("leader") or 0, is_active=True).first()
