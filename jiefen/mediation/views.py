@@ -129,12 +129,12 @@ def dispute_new(request: HttpRequest) -> HttpResponse:
             )
         except DomainError as exc:
             messages.error(request, exc.message)
-            form = {
+            entered: dict[str, Any] = {
                 k: post.get(k, "")
                 for k in ("title", "description", "kind", "amount", "place_text", "risk_level")
             }
-            form["place_unit"] = place_pk
-            return _new_page(request, case, form, rows, status=400)
+            entered["place_unit"] = place_pk
+            return _new_page(request, case, entered, rows, status=400)
         messages.success(request, _("已登记矛盾纠纷 %(number)s") % {"number": dispute.number})
         return redirect("mediation:detail", dispute_id=dispute.pk)
     form: dict[str, Any] = {"kind": "", "risk_level": RiskLevel.LOW}

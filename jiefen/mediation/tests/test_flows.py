@@ -86,11 +86,8 @@ def test_mediation_to_court_confirmation(
 
     services.assign_mediator(dispute=dispute, mediator=mediator, actor=dispatcher, version=dispute.version)
     dispute.refresh_from_db()
-    assert (dispute.status, dispute.mediator, dispute.committee.name) == (
-        "assigned",
-        mediator,
-        "八角街道人民调解委员会",
-    )
+    assert (dispute.status, dispute.mediator, dispute.committee) == ("assigned", mediator, mediator.unit)
+    assert mediator.unit.name == "八角街道人民调解委员会"
     assert dispute.assignment_reason["followed"] is True
     assert dispute.assignment_reason["reason"] == suggestions[0].reason
 
@@ -217,6 +214,7 @@ def test_mediation_to_court_confirmation(
         1,
         100.0,
     )
+    assert figures["average_days"] == 0.0  # the whole road ran within the test's seconds
     assert figures["by_kind"] == [{"key": "property", "label": "物业纠纷", "count": 1}]
     assert figures["by_place"] == [{"key": str(district["street_a"].pk), "label": "八角街道", "count": 1}]
     assert figures["by_mediator"][0]["name"] == "李调解"
