@@ -29,7 +29,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     from jiefen.notify.queries import may_watch_outbox, unread_count
 
     unread = unread_count(user)
-    items.append((_("消息（%(count)d）") % {"count": unread} if unread else _("消息"), reverse("notify:inbox")))
+    items.append(
+        (_("消息（%(count)d）") % {"count": unread} if unread else _("消息"), reverse("notify:inbox"))
+    )
     if may_watch_outbox(user):
         items.append((_("发件箱"), reverse("notify:outbox")))
     if user.has_role(Role.ADMIN) or user.is_superuser:
