@@ -39,3 +39,7 @@ api.add_router("/routing", routing_router)
 from jiefen.mediation.api import router as mediation_router  # noqa: E402
 
 api.add_router("/mediation", mediation_router)
+
+from jiefen.portal.api import router as portal_router  # noqa: E402
+
+api.add_router("/portal", portal_router)
