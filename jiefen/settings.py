@@ -237,14 +237,13 @@ NOTIFY_WEBHOOK_SECRET = env_str("JIEFEN_WEBHOOK_SECRET", "") or ""
 NOTIFY_MAX_ATTEMPTS = env_int("JIEFEN_NOTIFY_MAX_ATTEMPTS", 6, minimum=1, maximum=50)
 NOTIFY_BACKOFF_SECONDS = env_int("JIEFEN_NOTIFY_BACKOFF_SECONDS", 30, minimum=1)
 NOTIFY_LOG_FILE = DATA_DIR / "outbox.log"
-EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-EMAIL_HOST = env_str("JIEFEN_SMTP_HOST", "") or ""
-EMAIL_PORT = env_int("JIEFEN_SMTP_PORT", 587, minimum=1, maximum=65535)
-EMAIL_HOST_USER = env_str("JIEFEN_SMTP_USER", "") or ""
-EMAIL_HOST_PASSWORD = env_str("JIEFEN_SMTP_PASSWORD", "") or ""
-EMAIL_USE_TLS = env_bool("JIEFEN_SMTP_TLS", True)
-EMAIL_TIMEOUT = NOTIFY_TIMEOUT_SECONDS
-DEFAULT_FROM_EMAIL = env_str("JIEFEN_SMTP_FROM", "") or "jiefen@localhost"
+# The notification SMTP server, used through Django's SMTP backend with these values (not the EMAIL_* above).
+NOTIFY_SMTP_HOST = env_str("JIEFEN_SMTP_HOST", "") or ""
+NOTIFY_SMTP_PORT = env_int("JIEFEN_SMTP_PORT", 587, minimum=1, maximum=65535)
+NOTIFY_SMTP_USER = env_str("JIEFEN_SMTP_USER", "") or ""
+NOTIFY_SMTP_PASSWORD = env_str("JIEFEN_SMTP_PASSWORD", "") or ""
+NOTIFY_SMTP_TLS = env_bool("JIEFEN_SMTP_TLS", True)
+NOTIFY_SMTP_FROM = env_str("JIEFEN_SMTP_FROM", "") or DEFAULT_FROM_EMAIL
 
 LOGGING = {
     "version": 1,
