@@ -131,18 +131,28 @@ def send_sms(envelope: Envelope) -> None:
 
 
 def email_configured() -> bool:
-    return bool(settings.EMAIL_HOST)
+    return bool(settings.NOTIFY_SMTP_HOST)
 
 
 def send_email(envelope: Envelope) -> None:
-    """Through Django's SMTP backend (``JIEFEN_SMTP_*``). A 5xx reply is permanent, a 4xx or a broken
-    connection temporary (RFC 5321 §4.2.1)."""
+    """Through Django's SMTP backend with the notification server (``JIEFEN_SMTP_*``), whatever the
+    project-wide ``EMAIL_BACKEND``. A 5xx reply is permanent, a 4xx or a broken connection temporary
+    (RFC 5321 §4.2.1)."""
     try:
-        connection = get_connection("django.core.mail.backends.smtp.EmailBackend", fail_silently=False)
+        connection = get_connection(
+            "django.core.mail.backends.smtp.EmailBackend",
+            fail_silently=False,
+            host=settings.NOTIFY_SMTP_HOST,
+            port=settings.NOTIFY_SMTP_PORT,
+            username=settings.NOTIFY_SMTP_USER or None,
+            password=settings.NOTIFY_SMTP_PASSWORD or None,
+            use_tls=settings.NOTIFY_SMTP_TLS,
+            timeout=settings.NOTIFY_TIMEOUT_SECONDS,
+        )
         EmailMessage(
             subject=envelope.subject or envelope.template_key,
             body=envelope.body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
+            from_email=settings.NOTIFY_SMTP_FROM,
             to=[envelope.recipient],
             connection=connection,
             headers={"X-Jiefen-Message": envelope.idempotency_key[:150]},

@@ -99,6 +99,6 @@ def smtp_server() -> Iterator[Mailbox]:
 def outbox_log(tmp_path: Path, settings: Any) -> Path:
     settings.NOTIFY_LOG_FILE = tmp_path / "outbox.log"
     settings.NOTIFY_SMS_URL = ""
-    settings.EMAIL_HOST = ""
+    settings.NOTIFY_SMTP_HOST = ""
     settings.NOTIFY_WEBHOOK_SECRET = ""
     return Path(settings.NOTIFY_LOG_FILE)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import close_old_connections, transaction
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -81,12 +81,12 @@ def test_nothing_is_sent_when_the_transaction_rolls_back(
 def test_an_email_reaches_the_smtp_server(
     db: Any, smtp_server: Any, settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = (
+    settings.NOTIFY_SMTP_HOST, settings.NOTIFY_SMTP_PORT, settings.NOTIFY_SMTP_TLS = (
         smtp_server.host,
         smtp_server.port,
         False,
     )
-    settings.DEFAULT_FROM_EMAIL = "xinfang@example.org"
+    settings.NOTIFY_SMTP_FROM = "xinfang@example.org"
     with django_capture_on_commit_callbacks(execute=True):
         row = enqueue(
             channel="email",
@@ -206,7 +206,7 @@ def test_two_workers_claiming_the_same_row_send_it_once(sms_gateway: Any) -> Non
             barrier.wait()
             outcomes.append(deliver(outbox_id=row.pk))
         finally:
-            close_old_connections()
+            connection.close()
 
     threads = [threading.Thread(target=worker) for _ in range(2)]
     for thread in threads:
