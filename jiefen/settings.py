@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "jiefen.intake",
     "jiefen.portal",
     "jiefen.transfer",
+    "jiefen.analytics",
 ]
 
 MIDDLEWARE = [
@@ -215,6 +216,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "sweep-clocks": {"task": "jiefen.clocks.tasks.sweep_clocks", "schedule": 60.0},
     "deliver-notifications": {"task": "jiefen.notify.tasks.deliver_due", "schedule": 30.0},
+    "refresh-rollups": {"task": "jiefen.analytics.tasks.refresh_rollups", "schedule": 300.0},
+    "find-hotspots": {"task": "jiefen.analytics.tasks.find_hotspots", "schedule": 3600.0},
 }
 if not EMBEDDED and CELERY_TASK_ALWAYS_EAGER:
     raise ImproperlyConfigured("JIEFEN_BROKER_URL must be set when JIEFEN_MODE=production")
