@@ -32,39 +32,14 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _start_embedded_sweeper(interval: int) -> None:
-    """In the embedded mode there is no Celery beat: a daemon thread runs the clock sweep and delivers due
-    notifications."""
+def _start_embedded_beat() -> None:
+    """In the embedded mode there is no Celery beat: a daemon thread runs the beat schedule's jobs inline."""
     from django.conf import settings
 
-    if not settings.CELERY_TASK_ALWAYS_EAGER:
-        return
+    from jiefen.core import scheduler
 
-    def loop() -> None:
-        import logging
-
-        from django.db import close_old_connections
-
-        from jiefen.clocks.services import sweep
-
-        stop = threading.Event()
-        while not stop.wait(interval):
-            try:
-                sweep()
-            except Exception:  # keep the loop alive; the next sweep retries
-                logging.getLogger("jiefen.sweep").exception("clock sweep failed")
-            finally:
-                close_old_connections()
-            try:
-                from jiefen.notify.services import deliver_due
-
-                deliver_due()  # notifications whose retry is due, or whose after-commit delivery was lost
-            except Exception:
-                logging.getLogger("jiefen.sweep").exception("notification delivery failed")
-            finally:
-                close_old_connections()
-
-    threading.Thread(target=loop, name="jiefen-sweeper", daemon=True).start()
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        scheduler.start(settings.CELERY_BEAT_SCHEDULE)
 
 
 def _serve(host: str, port: int, threads: int) -> int:
@@ -75,7 +50,7 @@ def _serve(host: str, port: int, threads: int) -> int:
     from jiefen.wsgi import application
 
     call_command("collectstatic", interactive=False, verbosity=0)
-    _start_embedded_sweeper(settings.CLOCK_SWEEP_SECONDS)
+    _start_embedded_beat()
     print(f"Jiefen is serving on http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
     serve(application, host=host, port=port, threads=threads, ident="jiefen")
     return 0

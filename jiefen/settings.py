@@ -213,8 +213,13 @@ CELERY_BROKER_URL = env_str("JIEFEN_BROKER_URL", "") or "memory://"
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
+CLOCK_SWEEP_SECONDS = env_int("JIEFEN_CLOCK_SWEEP_SECONDS", 60, minimum=5)
 CELERY_BEAT_SCHEDULE = {
-    "sweep-clocks": {"task": "jiefen.clocks.tasks.sweep_clocks", "schedule": 60.0},
+    "sweep-clocks": {"task": "jiefen.clocks.tasks.sweep_clocks", "schedule": float(CLOCK_SWEEP_SECONDS)},
+    "remind-court-confirmation": {
+        "task": "jiefen.mediation.tasks.remind_confirmation_windows",
+        "schedule": 6 * 3600.0,
+    },
     "deliver-notifications": {"task": "jiefen.notify.tasks.deliver_due", "schedule": 30.0},
     "refresh-rollups": {"task": "jiefen.analytics.tasks.refresh_rollups", "schedule": 300.0},
     "find-hotspots": {"task": "jiefen.analytics.tasks.find_hotspots", "schedule": 3600.0},
@@ -223,7 +228,6 @@ if not EMBEDDED and CELERY_TASK_ALWAYS_EAGER:
     raise ImproperlyConfigured("JIEFEN_BROKER_URL must be set when JIEFEN_MODE=production")
 # How many times a "not satisfied" rating reopens a case to its unit (重办) before it goes to the supervisors.
 REOPEN_LIMIT = env_int("JIEFEN_REOPEN_LIMIT", 2, minimum=0, maximum=10)
-CLOCK_SWEEP_SECONDS = env_int("JIEFEN_CLOCK_SWEEP_SECONDS", 60, minimum=5)
 
 # Routing: with direct dispatch on, a case in a street's jurisdiction is suggested straight to the street office,
 # with the district office copied; off, it goes through the district unit above the street when there is one.
