@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import threading
 from collections.abc import Callable, Sequence
 
 Handler = Callable[[argparse.Namespace], int]
@@ -43,7 +42,6 @@ def _start_embedded_beat() -> None:
 
 
 def _serve(host: str, port: int, threads: int) -> int:
-    from django.conf import settings
     from django.core.management import call_command
     from waitress import serve
 
