@@ -168,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     from jiefen.transfer.cli import add_commands as add_transfer_commands
 
     add_transfer_commands(add)  # jiefen import, jiefen export
+    from jiefen.analytics.cli import add_commands as add_analytics_commands
+
+    add_analytics_commands(add)  # jiefen hotspots, jiefen rollups
     manage = add("manage", cmd_manage, "run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
