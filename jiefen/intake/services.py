@@ -125,12 +125,10 @@ def submit_petition(
     """Register a petition from the portal or the API once per idempotency ``key``: a retry with the same key
     returns the first receipt. Bad input (fields or files) is refused with a message and nothing is stored.
 
-    The key row is inserted first, in the same transaction as the case: a concurrent retry blocks on the
-    unique index until the first commits, then finds its receipt.
+    The key row is inserted first, in the same transaction as the case: a retry (even a concurrent one, which
+    blocks on the unique index until the first commits) fails that insert and is given the first receipt.
+    Callers may look the key up first (``receipt_for_key``) to answer a retry before checking anything else.
     """
-    existing = receipt_for_key(key)
-    if existing is not None:
-        return existing
     validate_intake(intake)
     _check_uploads(uploads)
     try:

@@ -11,6 +11,9 @@ from dateutil import parser as du_parser
 _EXCEL_EPOCH = datetime(1899, 12, 30)  # Excel's day 0 (with its 1900 leap-year bug folded in)
 _CJK = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?\s*(.*)")
 _CJK_TIME = str.maketrans({"时": ":", "点": ":", "分": ":", "秒": ""})
+# The shapes nearly every export uses, read without dateutil (which costs ~0.5 ms a value):
+# 2019-05-03, 2019/5/3 12:00, 2019-05-03 12:00:00, 2019.5.3 8:05
+_COMMON = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
 
 
 class BadTime(ValueError):
@@ -33,6 +36,13 @@ def parse_time(value: object, tz: tzinfo) -> datetime | None:
         return None
     if re.fullmatch(r"\d+(\.\d+)?", text):
         return _from_number(float(text), tz)
+    common = _COMMON.fullmatch(text)
+    if common:
+        year, month, day, hour, minute, second = (int(g) if g else 0 for g in common.groups())
+        try:
+            return datetime(year, month, day, hour, minute, second, tzinfo=tz)
+        except ValueError as exc:
+            raise BadTime(text) from exc
     match = _CJK.fullmatch(text)
     if match:
         year, month, day, rest = match.groups()

@@ -15,7 +15,10 @@ def _guards(settings: Any) -> None:
     settings.INTAKE_MIN_FILL_SECONDS = 0
     settings.CACHES = {
         **settings.CACHES,
-        "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "browser-portal"},
+        "ratelimit": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "browser-portal",
+        },
     }
 
 
@@ -65,7 +68,9 @@ def test_a_citizen_submits_on_a_phone_and_later_rates_the_reply(
     page.wait_for_url("**/portal/submit/")
     page.get_by_label("投诉", exact=True).check()
     page.get_by_label("标题").fill("小区东门垃圾堆积一周无人清运")
-    page.get_by_label("具体情况").fill("八角南里小区东门垃圾站已经一周没有清运，气味很大，<b>老人孩子</b>出入都要绕路。")
+    page.get_by_label("具体情况").fill(
+        "八角南里小区东门垃圾站已经一周没有清运，气味很大，<b>老人孩子</b>出入都要绕路。"
+    )
     page.get_by_label("地点", exact=True).fill("八角南里小区东门")
     page.get_by_label("姓名").fill("张三")
     page.get_by_label("手机号码").fill("13800138000")

@@ -268,3 +268,21 @@ def test_an_unknown_receipt_link_says_it_has_expired(citizen: Client) -> None:
     response = citizen.get("/portal/receipt/AAAAAAAAAAAAAAAAAAAAAAAA/")
     assert response.status_code == 404
     assert "回执已过期" in response.content.decode()
+
+
+def test_the_service_gives_a_retry_the_first_receipt_without_looking_first() -> None:
+    """Two submissions racing with one key: the second fails to claim the key and is given the first receipt."""
+    from jiefen.cases.actors import CITIZEN
+    from jiefen.cases.intake import Intake
+    from jiefen.intake.services import submit_petition
+
+    def intake(title: str) -> Intake:
+        return Intake(
+            channel="web", case_type="suggestion", title=title, content="建议增设公交站", is_anonymous=True
+        )
+
+    first = submit_petition(key="K" * 24, intake=intake("第一次"), actor=CITIZEN)
+    second = submit_petition(key="K" * 24, intake=intake("第二次"), actor=CITIZEN)
+    assert (first.replayed, second.replayed) == (False, True)
+    assert (second.case.pk, second.query_code) == (first.case.pk, first.query_code)
+    assert list(Case.objects.values_list("title", flat=True)) == ["第一次"]

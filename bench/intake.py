@@ -1,0 +1,272 @@
+"""Intake benchmark: submissions per second through the citizen endpoint (gunicorn, 2 workers, loopback), and
+rows per second importing a generated CSV through ``jiefen import``'s service, enrichment included.
+
+    python bench/intake.py --database sqlite
+    python bench/intake.py --database postgres
+    python bench/intake.py --database both --submissions 1000 --rows 100000
+
+The client behaves like a browser: it fetches the form (cookie, CSRF token, hidden idempotency key and signed
+challenge), waits the minimum fill time, then posts. The per-address rate limit would stop a load test from one
+address, so the server runs with JIEFEN_INTAKE_RATE_LIMITS=0 — a bench-only switch; the test suite checks it is
+on by default. Targets (issue #3): ≥ 150 submissions/s, ≥ 2,000 rows/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import http.client
+import os
+import random
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+HIDDEN = re.compile(r'name="(csrfmiddlewaretoken|key|challenge)" value="([^"]*)"')
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_gunicorn(port: int, workers: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "JIEFEN_INTAKE_RATE_LIMITS": "0", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [
+            str(VENV_BIN / "gunicorn"),
+            "jiefen.wsgi:application",
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "--timeout",
+            "120",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def request(
+    port: int, method: str, path: str, body: str = "", headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], str]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request(method, path, body=body.encode() if body else None, headers=headers or {})
+        response = conn.getresponse()
+        data = response.read().decode("utf-8", "replace")
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+    finally:
+        conn.close()
+
+
+def fetch_form(port: int) -> dict[str, str]:
+    status, headers, html = request(port, "GET", "/portal/submit/", headers={"User-Agent": "bench Mobile"})
+    if status != 200:
+        raise RuntimeError(f"form: HTTP {status}")
+    fields = dict(HIDDEN.findall(html))
+    cookie = headers.get("set-cookie", "")
+    fields["cookie"] = cookie.split(";", 1)[0]
+    return fields
+
+
+def post_form(port: int, form: dict[str, str], n: int) -> int:
+    body = urllib.parse.urlencode(
+        {
+            "csrfmiddlewaretoken": form["csrfmiddlewaretoken"],
+            "key": form["key"],
+            "challenge": form["challenge"],
+            "website": "",
+            "case_type": "complaint",
+            "title": f"小区垃圾清运不及时 {n}",
+            "content": "八角南里小区东门垃圾站已经一周没有清运，气味很大，老人孩子出入都要绕路，希望尽快处理。",
+            "place": "八角南里小区东门",
+            "name": "张三",
+            "phone": f"13{n % 1_000_000_000:09d}",
+        }
+    )
+    status, headers, _ = request(
+        port,
+        "POST",
+        "/portal/submit/",
+        body,
+        {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": form["cookie"],
+            "User-Agent": "bench Mobile",
+        },
+    )
+    if status != 302 or "/portal/receipt/" not in headers.get("location", ""):
+        raise RuntimeError(f"submit: HTTP {status}")
+    return status
+
+
+def bench_submissions(n: int, threads: int, workers: int) -> dict[str, float]:
+    from django.conf import settings
+
+    port = free_port()
+    proc = start_gunicorn(port, workers)
+    try:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(lambda _: fetch_form(port), range(min(threads, 20))))  # warm the workers
+            t0 = time.perf_counter()
+            forms = list(pool.map(lambda _: fetch_form(port), range(n)))
+            get_rate = n / (time.perf_counter() - t0)
+            time.sleep(
+                settings.INTAKE_MIN_FILL_SECONDS + 0.2
+            )  # a person takes longer; the server insists on this
+            t0 = time.perf_counter()
+            list(pool.map(lambda a: post_form(port, a[1], a[0]), enumerate(forms)))
+            post_rate = n / (time.perf_counter() - t0)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return {"form_views_per_s": get_rate, "submissions_per_s": post_rate}
+
+
+TITLES = [
+    "噪音扰民",
+    "垃圾清运不及时",
+    "小区停车难",
+    "暖气不热",
+    "拖欠工资",
+    "道路积水",
+    "违章建筑",
+    "物业收费不合理",
+]
+PLACES = ["八角南里小区", "古城南路", "鲁谷路工地", "杨庄东区5号楼", "金顶街", "苹果园地铁站"]
+
+
+def write_csv(path: Path, rows: int) -> None:
+    rng = random.Random(7)
+    start = time.mktime((2019, 1, 1, 0, 0, 0, 0, 0, -1))
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["工单编号", "标题", "内容", "时间", "诉求人", "电话", "地址", "分类", "点赞"])
+        for i in range(rows):
+            t = start + rng.random() * 3 * 365 * 86400
+            stamp = time.localtime(t)
+            when = [
+                time.strftime("%Y/%m/%d %H:%M:%S", stamp),
+                time.strftime("%Y-%m-%d", stamp),
+                f"{stamp.tm_year}年{stamp.tm_mon}月{stamp.tm_mday}日 {stamp.tm_hour}时{stamp.tm_min}分",
+                f"{(t - time.mktime((1899, 12, 30, 0, 0, 0, 0, 0, -1))) / 86400:.4f}",
+            ][i % 4]
+            title = rng.choice(TITLES)
+            place = rng.choice(PLACES)
+            writer.writerow(
+                [
+                    f"H{i:08d}",
+                    f"{place}{title}",
+                    f"市民反映：{place}{title}问题已经持续{rng.randint(2, 30)}天，多次反映没有解决，请有关部门尽快处理。"
+                    * 2,
+                    when,
+                    f"市民{rng.randint(1, 30000)}",
+                    f"13{rng.randint(0, 999_999_999):09d}" if i % 3 else "",
+                    place,
+                    rng.choice(["噪音扰民", "无序停车", "", "不存在的分类"]),
+                    rng.randint(0, 50),
+                ]
+            )
+
+
+def bench_import(rows: int, scratch: Path) -> dict[str, float]:
+    from jiefen.cases.services import intake_enrichers
+    from jiefen.transfer import services
+
+    path = scratch / "hotline.csv"
+    write_csv(path, rows)
+    columns = services.parse_mapping(
+        "id=工单编号,title=标题,text=内容,time=时间,petitioner=诉求人,phone=电话,address=地址,category=分类,support=点赞"
+    )
+    run = services.start_run(path=path, columns=columns, source="12345", channel="hotline_12345")
+    t0 = time.perf_counter()
+    run = services.execute_run(run, progress=False)
+    seconds = time.perf_counter() - t0
+    print(f"  enrichers: {[getattr(e, '__qualname__', repr(e)) for e in intake_enrichers]}")
+    print(f"  import: read {run.rows_read}, created {run.created}, rejected {run.rejected}")
+    again = services.execute_run(
+        services.start_run(path=path, columns=columns, source="12345"), progress=False
+    )
+    print(f"  re-import: created {again.created}, already there {again.skipped}")
+    return {"import_rows_per_s": run.rows_read / seconds, "import_seconds": seconds}
+
+
+def run_one(database: str, submissions: int, rows: int, threads: int) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _setup import fresh_database
+
+    url = fresh_database(database, "intake")
+    load = os.getloadavg()
+    print(
+        f"[{database}] {url}  (load average {load[0]:.1f} on {os.cpu_count()} cores before the run)",
+        flush=True,
+    )
+    results = bench_submissions(submissions, threads, workers=2)
+    print(
+        f"  portal: {submissions} submissions, {threads} client threads: "
+        f"{results['submissions_per_s']:.0f} submissions/s (form views {results['form_views_per_s']:.0f}/s)",
+        flush=True,
+    )
+    results |= bench_import(rows, Path(os.environ["JIEFEN_DATA_DIR"]))
+    print(
+        f"  import: {rows} rows in {results['import_seconds']:.1f} s = {results['import_rows_per_s']:.0f} rows/s",
+        flush=True,
+    )
+    print(f"  load average after: {os.getloadavg()[0]:.1f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--submissions", type=int, default=1000)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--threads", type=int, default=8)
+    args = parser.parse_args()
+    if args.database == "both":
+        for database in ("sqlite", "postgres"):
+            subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--database",
+                    database,
+                    "--submissions",
+                    str(args.submissions),
+                    "--rows",
+                    str(args.rows),
+                    "--threads",
+                    str(args.threads),
+                ],
+                check=True,
+            )
+        return
+    run_one(args.database, args.submissions, args.rows, args.threads)
+
+
+if __name__ == "__main__":
+    threading.current_thread().name = "bench"
+    main()
