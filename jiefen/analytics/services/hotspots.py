@@ -84,7 +84,10 @@ def run_hotspots(
     """Find the hotspots among the cases received in [since, until) and store them (``keep``), hottest first."""
     run = HotspotRun.objects.create(since=since, until=until)
     docs = _docs(since, until)
-    found = finder.find_hotspots(docs, until=min(until, timezone.now()), params=params)
+    # Recency and growth are measured to the end of the period, or to its latest case when that is earlier
+    # (a historical period is not "old" merely because it is in the past).
+    reference = min(until, timezone.now(), *([docs[-1].at] if docs else []))
+    found = finder.find_hotspots(docs, until=reference, params=params)
     places = {u.name: u for u in Unit.objects.filter(kind__in=["community", "street"])}
     kept: list[Hotspot] = []
     with transaction.atomic():
