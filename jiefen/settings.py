@@ -220,6 +220,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "jiefen.mediation.tasks.remind_confirmation_windows",
         "schedule": 6 * 3600.0,
     },
+    "notify-clock-alerts": {"task": "jiefen.notify.tasks.notify_clock_events", "schedule": 60.0},
     "deliver-notifications": {"task": "jiefen.notify.tasks.deliver_due", "schedule": 30.0},
     "refresh-rollups": {"task": "jiefen.analytics.tasks.refresh_rollups", "schedule": 300.0},
     "find-hotspots": {"task": "jiefen.analytics.tasks.find_hotspots", "schedule": 3600.0},

@@ -16,3 +16,10 @@ def deliver_outbox(outbox_id: int) -> str:
 def deliver_due() -> dict[str, int]:
     result = services.deliver_due()
     return {"sent": result.sent, "failed": result.failed, "dead": result.dead, "unstuck": result.unstuck}
+
+
+@app.task(name="jiefen.notify.tasks.notify_clock_events", ignore_result=True)
+def notify_clock_events() -> int:
+    from jiefen.notify.clock_alerts import notify_clock_events as run
+
+    return run()

@@ -14,6 +14,7 @@ from jiefen.cases.workflow import OPEN_STATES
 from jiefen.clocks import services as clocks
 from jiefen.clocks.models import ClockKind
 from jiefen.core.errors import Conflict, IllegalMove, InvalidInput, NotAllowed
+from jiefen.notify.events import notify_case_event
 from jiefen.org.models import Role, Unit, User
 from jiefen.supervision.models import OrderStatus, SupervisionOrder
 
@@ -50,9 +51,11 @@ def urge(*, case: Case, actor: Any, message: str) -> None:
     )
     if not units:
         raise IllegalMove("该信访件还没有承办单位，无从催办")
-    write_events(
-        [new_event(case=case, kind=EventKind.URGED, actor=actor, note=message, data={"units": units})]
-    )
+    with transaction.atomic():
+        (event,) = write_events(
+            [new_event(case=case, kind=EventKind.URGED, actor=actor, note=message, data={"units": units})]
+        )
+        notify_case_event(case=case, kind="urged", ref=f"event-{event.pk}", note=message)
 
 
 def issue_order(*, case: Case, actor: Any, unit: Unit, instructions: str) -> SupervisionOrder:
@@ -79,6 +82,9 @@ def issue_order(*, case: Case, actor: Any, unit: Unit, instructions: str) -> Sup
         )
         write_events(events)
         clocks.refresh_case(case)
+        notify_case_event(
+            case=case, kind="supervision", ref=f"order-{order.pk}", note=instructions, due_at=order.due_at
+        )
     return order
 
 

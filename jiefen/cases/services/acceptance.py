@@ -28,6 +28,7 @@ from jiefen.clocks import services as clocks
 from jiefen.core.errors import Conflict, IllegalMove, InvalidInput, NotAllowed
 from jiefen.documents import services as documents
 from jiefen.documents.models import DocumentKind
+from jiefen.notify.events import notify_case_event
 from jiefen.org.models import Role
 
 # --- acceptance (信访工作条例 Art. 22–23) ---------------------------------------------------------------------
@@ -50,6 +51,7 @@ def accept_case(*, case: Case, actor: Actor, version: int | None = None, note: s
         clocks.stop_clocks(case=case, kinds=[K.ACCEPTANCE], actor=actor, events=events)
         clocks.start_clock(case=case, kind=K.HANDLING, actor=actor, start=now, events=events)
         documents.issue(case=case, kind=DocumentKind.ACCEPTANCE_NOTICE, actor=actor, events=events)
+        notify_case_event(case=case, kind="accepted")
         _finish(case, events)
     return case
 
@@ -81,6 +83,7 @@ def decline_case(
             proper_channel=proper_channel,
         )
         _finish(case, events)
+        notify_case_event(case=case, kind="declined", reason=reason, proper_channel=proper_channel)
     return case
 
 

@@ -29,6 +29,7 @@ from jiefen.cases.services._core import (
 from jiefen.cases.workflow import ASSIGNMENT_OPEN, AssignmentStatus, CaseStatus, Move
 from jiefen.clocks import services as clocks
 from jiefen.core.errors import Conflict, IllegalMove, InvalidInput, NotAllowed
+from jiefen.notify.events import notify_case_event
 from jiefen.org.models import UnitKind
 
 # --- dispatch and assignments ------------------------------------------------------------------------------------
@@ -62,6 +63,7 @@ def dispatch_case(
             ]
         ]
         _finish(case, events)
+        notify_case_event(case=case, kind="dispatched", units=[lead_unit, *assists])
     return created
 
 

@@ -34,6 +34,7 @@ from jiefen.clocks.models import ClockState
 from jiefen.core.errors import Conflict, IllegalMove, InvalidInput, NotAllowed
 from jiefen.documents import services as documents
 from jiefen.documents.models import DocumentKind
+from jiefen.notify.events import notify_case_event
 from jiefen.org.models import Role
 
 # --- handling -------------------------------------------------------------------------------------------------------
@@ -289,4 +290,6 @@ def send_reply(*, case: Case, actor: Actor, version: int | None = None) -> Case:
         clocks.start_clock(case=case, kind=K.FOLLOW_UP_WINDOW, actor=actor, start=now, events=events)
         clocks.start_clock(case=case, kind=K.REVIEW_REQUEST_WINDOW, actor=actor, start=now, events=events)
         _finish(case, events)
+        notify_case_event(case=case, kind="reply_sent")
+        notify_case_event(case=case, kind="follow_up")
     return case

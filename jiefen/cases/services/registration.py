@@ -31,6 +31,7 @@ from jiefen.cases.workflow import CaseStatus
 from jiefen.clocks import services as clocks
 from jiefen.core import crypto
 from jiefen.core.errors import InvalidInput
+from jiefen.notify.events import notify_case_event
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,8 @@ def register_case(*, intake: Intake, actor: Actor) -> Registered:
         events = _registration_events(case, actor)
         clocks.start_clock(case=case, kind=K.ACCEPTANCE, actor=actor, events=events, plan=plan)
         write_events(events)
+        # The receipt number and query code by SMS, once the registration has committed.
+        notify_case_event(case=case, kind="registered", query_code=code)
     return Registered(case=case, query_code=code)
 
 
