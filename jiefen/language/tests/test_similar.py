@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+
+from jiefen.language.similar import Candidate, CaseVectorizer, IVFIndex, brute_force, explain, find_repeats
+
+CORPUS = [
+    "A5区劳动东路魅力之城小区一楼的夜宵摊严重污染附近的空气，油烟扰民",
+    "魅力之城小区临街门面油烟扰民，晚上烧烤到凌晨",
+    "A市经济学院强制学生外出实习，不去就不发毕业证",
+    "A市经济学院寒假组织学生去工厂打工",
+    "A3区西湖街道茶场村五组是如何规划的",
+    "A7县星沙镇的路灯坏了一个月没人修",
+    "小区物业乱收停车费，业主多次投诉无果",
+    "公司拖欠农民工工资半年，包工头跑路",
+] * 3
+
+
+def unit_vectors(n: int, dim: int, seed: int) -> np.ndarray:
+    vectors = np.random.default_rng(seed).normal(size=(n, dim)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_vectoriser_ranks_the_same_problem_first_and_round_trips(tmp_path: Path) -> None:
+    vec = CaseVectorizer(dim=6).fit(CORPUS)
+    vectors = vec.transform(CORPUS[:8])
+    query = vec.transform(["魅力之城小区楼下烧烤油烟扰民"])[0]
+    assert set(brute_force(vectors, query, 2).tolist()) == {0, 1}
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    vec.save(tmp_path / "v.npz")
+    assert np.allclose(CaseVectorizer.load(tmp_path / "v.npz").transform(CORPUS[:2]), vectors[:2], atol=1e-6)
+
+
+def test_ivf_index_with_all_cells_probed_equals_brute_force(tmp_path: Path) -> None:
+    vectors = unit_vectors(2000, 16, 0)
+    index = IVFIndex.create(tmp_path / "ix", vectors, np.arange(2000) + 100, nlist=20)
+    query = unit_vectors(1, 16, 1)[0]
+    hits = index.search(query, 10, nprobe=20)
+    assert [h.case_id - 100 for h in hits] == brute_force(vectors, query, 10).tolist()
+    assert hits[0].score >= hits[-1].score
+
+
+def test_appended_cases_are_visible_to_other_readers_and_survive_compaction(tmp_path: Path) -> None:
+    vectors = unit_vectors(500, 8, 2)
+    writer = IVFIndex.create(tmp_path / "ix", vectors, np.arange(500), nlist=10)
+    reader = IVFIndex(tmp_path / "ix", nprobe=2)
+    new = unit_vectors(3, 8, 3)
+    writer.add(new, [9001, 9002, 9003])
+    assert len(reader) == 503
+    assert reader.search(new[1], 1)[0].case_id == 9002
+    writer.compact()
+    assert (tmp_path / "ix" / "CURRENT").read_text() == "2"
+    assert len(reader) == 503
+    assert reader.search(new[2], 1, nprobe=10)[0].case_id == 9003
+    writer.cleanup(keep=1)
+    assert sorted(p.name for p in (tmp_path / "ix").glob("gen-*")) == ["gen-000002"]
+
+
+def test_explain_names_shared_places_and_phrases() -> None:
+    why = explain(CORPUS[0], CORPUS[1])
+    assert why.shared_places == ("魅力之城小区",)
+    assert why.shared_phrases == ("油烟扰民",)
+    assert why.text == "同一地点：魅力之城小区；共同内容：油烟扰民"
+
+
+def test_find_repeats_sorts_candidates_into_kinds() -> None:
+    now = dt.datetime(2019, 9, 5, 12, 0)
+    candidates = [
+        Candidate(1, CORPUS[0], now - dt.timedelta(minutes=5), 0.97, person_id=7),
+        Candidate(2, CORPUS[1], now - dt.timedelta(days=30), 0.6, person_id=8),
+        Candidate(3, CORPUS[6], now - dt.timedelta(days=90), 0.3, person_id=7),
+        Candidate(4, CORPUS[2], now - dt.timedelta(days=2), 0.2, person_id=9),
+    ]
+    repeats = find_repeats(CORPUS[0], now, candidates, person_id=7)
+    assert [(r.case_id, r.kind, r.auto_merge) for r in repeats] == [
+        (1, "near_duplicate", True),
+        (2, "same_problem_same_place", False),
+        (3, "same_person", False),
+    ]
+    assert repeats[1].reason == "同一地点：魅力之城小区；共同内容：油烟扰民"
