@@ -45,6 +45,12 @@ desk_only = _roles_required(*services.DESK_ROLES)
 visits_only = _roles_required(*services.VISIT_ROLES)
 
 
+def _staff(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # the role decorators let only signed-in staff through
+    return user
+
+
 def _int(value: str | None) -> int | None:
     try:
         return int(value) if value else None
@@ -122,12 +128,12 @@ def register(request: HttpRequest) -> HttpResponse:
     try:
         session = None
         if request.POST.get("session"):
-            session = ReceptionSession.objects.filter(pk=_int(request.POST.get("session"))).first()
+            session = ReceptionSession.objects.filter(pk=_int(request.POST.get("session")) or 0).first()
             if session is None:
                 raise InvalidInput("接访日不存在")
         uploads = [Upload(f.name or "file", f) for f in request.FILES.getlist("files")]
         registered = services.register_at_desk(
-            intake=_desk_intake(request), actor=request.user, uploads=uploads, session=session
+            intake=_desk_intake(request), actor=_staff(request), uploads=uploads, session=session
         )
     except DomainError as exc:
         return render(
@@ -159,7 +165,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
 def sessions(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
-        leader = User.objects.filter(pk=_int(request.POST.get("leader")), is_active=True).first()
+        leader = User.objects.filter(pk=_int(request.POST.get("leader")) or 0, is_active=True).first()
         try:
             if leader is None:
                 raise InvalidInput("请选择接访领导")
@@ -168,7 +174,7 @@ def sessions(request: HttpRequest) -> HttpResponse:
                 date=_date(request.POST.get("date")),
                 place=request.POST.get("place", ""),
                 topic=request.POST.get("topic", ""),
-                actor=request.user,
+                actor=_staff(request),
             )
         except DomainError as exc:
             error = exc.message
@@ -225,7 +231,7 @@ def new_visit(request: HttpRequest) -> HttpResponse:
         ]
         try:
             _visit, raised = services.record_field_visit(
-                actor=request.user,
+                actor=_staff(request),
                 date=_date(post.get("date")),
                 place=post.get("place", ""),
                 findings=post.get("findings", ""),

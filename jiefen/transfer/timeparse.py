@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta, tzinfo
 
-from dateutil import parser as du_parser
+from dateutil import parser as du_parser  # type: ignore[import-untyped]
 
 _EXCEL_EPOCH = datetime(1899, 12, 30)  # Excel's day 0 (with its 1900 leap-year bug folded in)
 _CJK = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?\s*(.*)")
@@ -45,9 +45,9 @@ def parse_time(value: object, tz: tzinfo) -> datetime | None:
             raise BadTime(text) from exc
     match = _CJK.fullmatch(text)
     if match:
-        year, month, day, rest = match.groups()
-        rest = rest.translate(_CJK_TIME).strip().rstrip(":")
-        text = f"{year}-{int(month):02d}-{int(day):02d} {rest}".strip()
+        cjk_year, cjk_month, cjk_day, rest = match.groups()
+        clock = rest.translate(_CJK_TIME).strip().rstrip(":")
+        text = f"{cjk_year}-{int(cjk_month):02d}-{int(cjk_day):02d} {clock}".strip()
     try:
         parsed = du_parser.parse(text, yearfirst=True, dayfirst=False)
     except (ValueError, OverflowError) as exc:

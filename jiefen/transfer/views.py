@@ -57,7 +57,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
             raise InvalidInput("文件不能超过 200 MB")
         mapping = None
         if request.POST.get("mapping"):
-            mapping = ImportMapping.objects.filter(pk=request.POST.get("mapping")).first()
+            mapping = ImportMapping.objects.filter(pk=_parse_int(request.POST.get("mapping")) or 0).first()
         columns = (
             services.parse_mapping(request.POST.get("columns", "")) if request.POST.get("columns") else None
         )
@@ -108,7 +108,7 @@ def import_run(request: HttpRequest, run_id: int) -> HttpResponse:
 
 
 @login_required
-def import_rejects(request: HttpRequest, run_id: int) -> HttpResponse:
+def import_rejects(request: HttpRequest, run_id: int) -> HttpResponse | FileResponse:
     if not _admin(request):
         return render(request, "403.html", status=403)
     run = get_object_or_404(ImportRun, pk=run_id)

@@ -74,6 +74,7 @@ def test_a_clerk_registers_a_walk_in_visit_with_scanned_material(desk: Client, c
     assert re.fullmatch(
         rf"已登记：受理编号 {case.receipt_number}，查询码 [2-9A-Z]{{8}}（请告知信访人）", message
     )
+    assert case.petitioner is not None
     assert (case.channel, case.title, case.registered_by, case.petitioner.name) == (
         "walk_in",
         "楼上住户长期漏水",

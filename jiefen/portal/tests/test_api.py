@@ -65,7 +65,7 @@ def test_a_retry_with_the_same_idempotency_key_returns_the_same_receipt() -> Non
     ],
 )
 def test_bad_api_submissions_are_refused_and_nothing_stored(
-    headers: dict[str, str], overrides: dict[str, Any], status: int, message: str
+    headers: dict[str, Any], overrides: dict[str, Any], status: int, message: str
 ) -> None:
     client = Client()
     issued = client.get("/api/portal/challenge").json()

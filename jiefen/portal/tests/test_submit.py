@@ -53,6 +53,7 @@ def test_a_citizen_submits_and_gets_the_receipt_number_and_query_code(submit: An
         "八角南里小区东门",
         "registered",
     )
+    assert case.petitioner is not None
     assert case.petitioner.name == "张三"
     assert case.petitioner.phone == "13800138000"
     assert case.registered_by is None
@@ -104,6 +105,7 @@ def test_a_report_may_be_anonymous_and_a_named_reporter_is_kept_confidential(sub
     submit(case_type="report", title="举报收费", name="李四", phone="13900139000")
     anonymous, named = Case.objects.order_by("id")
     assert (anonymous.is_anonymous, anonymous.petitioner_id, anonymous.confidential) == (True, None, True)
+    assert named.petitioner is not None
     assert (named.is_anonymous, named.petitioner.name, named.confidential) == (False, "李四", True)
 
 

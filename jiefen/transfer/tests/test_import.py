@@ -100,6 +100,7 @@ def test_a_csv_export_is_imported_with_rejected_rows_reported(db: Any, district:
         "registered",
     )
     assert noise.received_at == datetime(2019, 5, 3, 12, 0, tzinfo=TZ)
+    assert noise.category is not None and noise.petitioner is not None
     assert noise.category.name == "噪音扰民"
     assert noise.jurisdiction_unit == district["street_b"]
     assert (noise.petitioner.name, noise.petitioner.phone, noise.place_text) == (
@@ -302,7 +303,7 @@ def test_an_admin_imports_from_the_web(admin_user: Any, tmp_path: Path) -> None:
     assert set(Case.objects.values_list("channel", flat=True)) == {"hotline_12345"}
     rejects = client.get(f"/transfer/import/{imported.pk}/rejects.csv")
     assert (
-        b"".join(rejects.streaming_content)
+        b"".join(rejects.streaming_content)  # type: ignore[attr-defined]
         .decode("utf-8-sig")
         .splitlines()[1]
         .startswith("5,时间“去年夏天”无法识别")
