@@ -178,6 +178,13 @@ def add_note(
         raise InvalidInput(f"办理方式“{action}”无效")
     if case.status not in OPEN_STATES:
         raise IllegalMove("已结束的信访件不能再添加办理记录")
+    user = _staff(actor, "只有工作人员可以添加办理记录")
+    # The office and mediators record on any case they reach; a unit only on a case it has a task on (seeing a
+    # case in its jurisdiction before it is dispatched there is not working on it).
+    if not (user.is_office_staff or user.has_role(Role.MEDIATOR)):
+        task_units = Assignment.objects.filter(case=case).values_list("unit__path", flat=True)
+        if not any(acts_for_unit(user, path) for path in task_units):
+            raise NotAllowed("本单位没有该信访件的交办任务，不能添加办理记录")
     with transaction.atomic():
         events = [
             new_event(

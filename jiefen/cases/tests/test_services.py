@@ -459,3 +459,15 @@ def test_an_assisting_unit_hands_its_part_to_the_lead(
     assert (part.note, part.data["unit"]) == ("已清理占道车辆", "京西物业公司")
     with pytest.raises(IllegalMove, match="主办单位"):
         services.submit_assist_part(assignment=lead, actor=handler_a, text="x")
+
+
+def test_only_units_with_a_task_add_records(
+    make_case: Any, outsider_b: Any, handler_a: Any, district: dict[str, Any]
+) -> None:
+    # In street B's jurisdiction, so outsider_b can see it, but nothing has been dispatched to street B.
+    case = make_case(jurisdiction_unit_id=district["street_b"].pk)
+    with pytest.raises(NotAllowed, match="没有该信访件的交办任务"):
+        services.add_note(case=case, actor=outsider_b, note="看看")
+    with pytest.raises(NotAllowed):
+        services.add_note(case=case, actor=CITIZEN, note="我来记一笔")
+    assert not case.events.filter(kind=EventKind.NOTE).exists()
