@@ -6,10 +6,8 @@ time, as a person would), rate limits per address and phone, and the idempotency
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import BaseModel, Field
 
 from jiefen.audit.signals import client_ip
@@ -56,7 +54,7 @@ def challenge(request: HttpRequest) -> dict[str, str]:
 
 
 @router.post("/petitions", response={201: ReceiptOut, 200: ReceiptOut})
-def submit_petition(request: HttpRequest, payload: PetitionIn) -> tuple[int, dict[str, Any]]:
+def submit_petition(request: HttpRequest, payload: PetitionIn) -> Status:
     """Header ``Idempotency-Key`` (16–64 URL-safe characters) is required; a retry with the same key returns
     the first receipt with ``replayed: true`` and status 200."""
     key = guard.clean_idempotency_key(request.headers.get("Idempotency-Key", ""))
@@ -94,4 +92,4 @@ def submit_petition(request: HttpRequest, payload: PetitionIn) -> tuple[int, dic
         "replayed": found.replayed,
         "emergency_numbers": intake_services.emergency_numbers(found.case),
     }
-    return (200 if found.replayed else 201), body
+    return Status(200 if found.replayed else 201, body)
