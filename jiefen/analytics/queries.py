@@ -277,3 +277,99 @@ def drill_cases(user: Any, f: Filters, metric: str) -> QuerySet[Case]:
         )
         qs = qs.filter(Q(jurisdiction_unit__path__startswith=unit.path) | Q(Exists(lead)))
     return qs.select_related("category", "jurisdiction_unit").order_by("-received_at", "-id")
+
+
+# --- source governance --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Recurring:
+    unit: Unit
+    top: list[tuple[str, int]]
+    total: int
+
+
+def recurring_problems(user: Any, f: Filters, *, kind: str, limit: int = 3) -> list[Recurring]:
+    """The top categories of complaints per community (kind="community", by place) or per property company
+    (kind="property_company", by handling unit), from the rollups."""
+    qs = filtered_rollups(user, f)
+    column = "place_unit" if kind == UnitKind.COMMUNITY else "handling_unit"
+    counter = "received" if kind == UnitKind.COMMUNITY else "dispatched"
+    units = {u.pk: u for u in Unit.objects.filter(kind=kind)}
+    cats = {c.pk: c for c in Category.objects.only("pk", "name", "path")}
+    top_of = {pk: int(c.path.strip("/").split("/")[0]) for pk, c in cats.items() if c.path}
+    table: dict[int, dict[int, int]] = {}
+    for unit_id, category_id, n in (
+        qs.filter(**{f"{column}__in": list(units)}).values_list(column, "category").annotate(n=Sum(counter))
+    ):
+        if not n:
+            continue
+        top = top_of.get(category_id, 0)
+        row = table.setdefault(unit_id, {})
+        row[top] = row.get(top, 0) + int(n)
+    out = []
+    for unit_id, row in table.items():
+        ranked = sorted(row.items(), key=lambda kv: -kv[1])[:limit]
+        out.append(
+            Recurring(
+                units[unit_id],
+                [(cats[c].name if c in cats else "未分类", n) for c, n in ranked],
+                sum(row.values()),
+            )
+        )
+    return sorted(out, key=lambda r: -r.total)
+
+
+def hotspots_visible_to(user: Any) -> QuerySet[Any]:
+    """Hotspots for the office; for a unit's people, the hotspots with a member case they may see."""
+    from jiefen.analytics.models import Hotspot
+
+    if not may_see_analytics(user):
+        return Hotspot.objects.none()
+    if user.is_office_staff:
+        return Hotspot.objects.all()
+    return Hotspot.objects.filter(members__in=cases_visible_to(user)).distinct()
+
+
+def problems_of_the_month(user: Any, month: date, limit: int = 5) -> list[Any]:
+    """Candidates for the problem of the month (每月一题): the hottest hotspots active in ``month``, with their
+    evidence (members, people, sample titles)."""
+    first = month.replace(day=1)
+    after = (first + timedelta(days=32)).replace(day=1)
+    lo, hi = _span(Filters(first, after - timedelta(days=1)))
+    found = list(
+        hotspots_visible_to(user).filter(started_at__lt=hi, ended_at__gte=lo).order_by("-heat")[:limit]
+    )
+    for h in found:
+        h.samples = list(h.members.order_by("-received_at").values_list("title", flat=True)[:3])
+    return found
+
+
+def complaints_since(task: Any, *, now: datetime | None = None) -> tuple[float, int]:
+    """Complaints about a governance task's problem since it opened, per 30 days, and their number: cases
+    naming its place and one of its key phrases."""
+    moment = now or timezone.now()
+    qs = Case.objects.filter(received_at__gte=task.created_at)
+    if task.place:
+        qs = qs.filter(Q(title__contains=task.place) | Q(content__contains=task.place))
+    phrases = [p for p in task.key_phrases if p][:3]
+    if phrases:
+        any_phrase = Q()
+        for p in phrases:
+            any_phrase |= Q(title__contains=p) | Q(content__contains=p)
+        qs = qs.filter(any_phrase)
+    n = qs.count()
+    days = max(1.0, (moment - task.created_at).total_seconds() / 86400)
+    return round(n * 30 / max(30.0, days), 2), n
+
+
+def campaign_cases(user: Any, campaign: Any) -> QuerySet[Case]:
+    """The cases of a campaign: received within its dates, in its category subtree or naming a key word."""
+    lo, hi = _span(Filters(campaign.starts_on, campaign.ends_on))
+    qs = cases_visible_to(user).filter(received_at__gte=lo, received_at__lt=hi)
+    match = Q(pk__in=[])
+    if campaign.category_id:
+        match |= Q(category_id__in=_category_ids(campaign.category_id))
+    for word in campaign.keyword_list:
+        match |= Q(title__contains=word) | Q(content__contains=word)
+    return qs.filter(match).select_related("category", "jurisdiction_unit").order_by("-received_at")
