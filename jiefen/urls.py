@@ -13,6 +13,7 @@ urlpatterns = [
     path("transfer/", include("jiefen.transfer.urls")),
     path("mediation/", include("jiefen.mediation.urls")),
     path("supervision/", include("jiefen.supervision.urls")),
+    path("analytics/", include("jiefen.analytics.urls")),
     path("", include("jiefen.documents.urls")),
     path("", include("jiefen.web.urls")),
 ]
