@@ -20,6 +20,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     items = [(_("工作台"), reverse("web:home")), (_("信访件"), reverse("web:case_list"))]
     if user.has_role(Role.SUPERVISOR, Role.LEADER, Role.ADMIN):
         items.append((_("督查督办"), reverse("supervision:board")))
+    if user.is_office_staff or user.has_role(Role.UNIT_LEADER, Role.UNIT_HANDLER):
+        items.append((_("统计分析"), reverse("analytics:dashboard")))
     if user.is_office_staff or user.has_role(Role.MEDIATOR):
         items.append((_("矛盾纠纷"), reverse("mediation:list")))
     if user.has_role(Role.RECEPTION_CLERK, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN):
