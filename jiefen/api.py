@@ -43,3 +43,7 @@ api.add_router("/mediation", mediation_router)
 from jiefen.portal.api import router as portal_router  # noqa: E402
 
 api.add_router("/portal", portal_router)
+
+from jiefen.analytics.api import router as analytics_router  # noqa: E402
+
+api.add_router("/analytics", analytics_router)
