@@ -25,9 +25,11 @@ def _fast_password_hashing(settings: Any) -> None:
 def _fresh_calendar_cache() -> None:
     from jiefen.clocks.calendar import clear_cache
     from jiefen.clocks.services import clear_policy_cache
+    from jiefen.notify.services import clear_template_cache
 
     clear_cache()
     clear_policy_cache()
+    clear_template_cache()
 
 
 @pytest.fixture

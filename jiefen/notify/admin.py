@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jiefen.core.errors import DomainError
 from jiefen.notify.models import Message, MessageTemplate, Outbox
-from jiefen.notify.services import retry
+from jiefen.notify.services import clear_template_cache, retry
 
 
 class MessageTemplateForm(forms.ModelForm):
@@ -43,6 +43,11 @@ class MessageTemplateAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         obj.updated_at = timezone.now()
         super().save_model(request, obj, form, change)
+        clear_template_cache()
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)
+        clear_template_cache()
 
 
 @admin.register(Outbox)

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -36,16 +39,43 @@ BACKOFF_CAP = timedelta(hours=6)
 STUCK_AFTER = timedelta(minutes=15)
 
 
+@lru_cache(maxsize=256)
+def _compiled(text: str) -> Template:
+    return Template(text)
+
+
 def render(text: str, context: dict[str, Any]) -> str:
     """A template as admins write it (``{{ receipt_number }}``); no HTML escaping, the output is plain text."""
     try:
-        return Template(text).render(Context(context, autoescape=False)).strip()
+        return _compiled(text).render(Context(context, autoescape=False)).strip()
     except TemplateSyntaxError as exc:
         raise InvalidInput(f"消息模板有语法错误：{exc}") from exc
 
 
+_templates_lock = threading.Lock()
+_templates: tuple[float, dict[tuple[str, str], MessageTemplate]] | None = None
+TEMPLATE_CACHE_SECONDS = 60.0
+
+
 def template_for(key: str, channel: str) -> MessageTemplate | None:
-    return MessageTemplate.objects.filter(key=key, channel=channel, is_active=True).first()
+    """The active template, from a per-process cache of all of them (a minute at most behind an admin's
+    edit in another process; ``clear_template_cache`` clears it in this one)."""
+    global _templates
+    now = time.monotonic()
+    with _templates_lock:
+        cached = _templates
+    if cached is None or now - cached[0] > TEMPLATE_CACHE_SECONDS:
+        table = {(t.key, t.channel): t for t in MessageTemplate.objects.filter(is_active=True)}
+        cached = (now, table)
+        with _templates_lock:
+            _templates = cached
+    return cached[1].get((key, channel))
+
+
+def clear_template_cache() -> None:
+    global _templates
+    with _templates_lock:
+        _templates = None
 
 
 def _hint(channel: str, recipient: str) -> str:

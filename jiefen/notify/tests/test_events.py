@@ -12,6 +12,7 @@ from django.test import Client
 
 from jiefen.notify.events import EVENT_ROUTES, notify_case_event
 from jiefen.notify.models import Message, MessageTemplate, Outbox, OutboxStatus
+from jiefen.notify.services import clear_template_cache
 
 
 def logged_in(user: Any) -> Client:
@@ -118,6 +119,7 @@ def test_a_switched_off_template_silences_its_message(
     make_case: Callable[..., Any], outbox_log: Path
 ) -> None:
     MessageTemplate.objects.filter(key="case_accepted").update(is_active=False)
+    clear_template_cache()
     assert notify_case_event(case=make_case(), kind="accepted") == []
 
 
