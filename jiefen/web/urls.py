@@ -17,4 +17,5 @@ urlpatterns = [
     path("cases/<int:case_id>/", views.case_detail, name="case_detail"),
     path("cases/<int:case_id>/action/<str:name>/", views.case_action, name="case_action"),
     path("cases/<int:case_id>/identity/", views.case_identity, name="case_identity"),
+    path("cases/<int:case_id>/matters/", views.matter_lookup, name="matter_lookup"),
 ]

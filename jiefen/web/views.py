@@ -7,8 +7,9 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -20,25 +21,21 @@ from jiefen.audit.models import AuditAction
 from jiefen.audit.services import record
 from jiefen.audit.signals import client_ip
 from jiefen.cases import queries
-from jiefen.cases.actions import ACTIONS, Action, run_action
+from jiefen.cases.actions import ACTIONS, run_action
 from jiefen.cases.models import (
-    Assignment,
-    Case,
-    CaseEvent,
     CaseType,
     Category,
     Channel,
     ClockColour,
-    Reply,
     Resolved,
     Satisfaction,
 )
-from jiefen.cases.permissions import OFFICE_DECISIONS, acts_for_unit, may_move
-from jiefen.cases.workflow import OPEN_STATES, AssignmentStatus, CaseStatus, Move
+from jiefen.cases.workflow import OPEN_STATES, CaseStatus
 from jiefen.clocks.calendar import current_calendar
-from jiefen.clocks.models import ClockKind
 from jiefen.core.errors import DomainError
-from jiefen.org.models import Role, Unit, UnitKind
+from jiefen.documents.models import IssuedDocument
+from jiefen.org.models import Role, Unit
+from jiefen.web import case_page
 
 
 def _parse_date(value: str | None) -> date | None:
@@ -126,173 +123,54 @@ def _querystring_without_page(request: HttpRequest) -> str:
     return params.urlencode()
 
 
-# How each offered action is drawn: the step that moves the case on, or one that ends or refuses it.
-_PRIMARY = frozenset(
-    {
-        "accept",
-        "answer",
-        "dispatch",
-        "sign",
-        "draft_reply",
-        "approve_reply",
-        "send_reply",
-        "feedback",
-        "resume",
-    }
-    | {"decide_review", "decide_reexam", "receive_info", "review_return"}
-)
-_DANGER = frozenset({"decline", "withdraw", "return"})
-_UNIT_ROLES = (Role.UNIT_HANDLER, Role.UNIT_LEADER)
-
-
-def _acts_for(user: Any, assignment: Assignment) -> bool:
-    """Mirrors the services' unit check (``services._check_unit_actor``) so the page only offers what will work."""
-    return user.has_role(*_UNIT_ROLES) and (user.is_superuser or acts_for_unit(user, assignment.unit.path))
-
-
-def _assignment_label(assignment: Assignment) -> str:
-    return f"{assignment.unit.name}（{assignment.get_role_display()}）"
-
-
-def _pass_down_units(assignment: Assignment) -> list[tuple[int, str]]:
-    """A street office passes a task to a unit below it or to a property company (首接负责)."""
-    units = (
-        Unit.objects.filter(is_active=True)
-        .filter(Q(path__startswith=assignment.unit.path) | Q(kind=UnitKind.PROPERTY_COMPANY))
-        .exclude(pk=assignment.unit_id)
-        .order_by("path")
-    )
-    return [(u.pk, u.name) for u in units]
-
-
-def _offer(name: str, user: Any, case: Case, assignments: list[Assignment], replies: list[Reply]) -> Any:
-    """For an action that is not a lifecycle move: None when it is not for this user now, else the extra
-    context its form needs. The services check all of this again; this only keeps dead ends off the page."""
-    if name == "note":
-        return {} if case.is_open else None
-    if name == "extend":
-        if not user.has_role(Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN):
-            return None
-        handling = [c for c in case.clocks.all() if c.kind == ClockKind.HANDLING and c.can_extend]
-        return {} if handling else None
-    if name == "draft_reply":
-        lead = case.lead_assignment if case.status == CaseStatus.IN_PROGRESS else None
-        return {} if lead is not None and _acts_for(user, lead) else None
-    if name == "approve_reply":
-        if not user.has_role(Role.UNIT_LEADER):
-            return None
-        choices = [
-            (r.pk, f"#{r.pk} {r.conclusion[:30]}")
-            for r in replies
-            if r.approved_at is None and (user.is_superuser or acts_for_unit(user, r.unit.path))
-        ]
-        return {"choices": choices} if choices else None
-    wanted = {
-        "sign": {AssignmentStatus.PENDING},
-        "return": {AssignmentStatus.PENDING, AssignmentStatus.SIGNED},
-        "pass_down": {AssignmentStatus.SIGNED},
-    }
-    if name in wanted:
-        mine = [a for a in assignments if a.status in wanted[name] and _acts_for(user, a)]
-        if not mine:
-            return None
-        extra: dict[str, Any] = {"choices": [(a.pk, _assignment_label(a)) for a in mine]}
-        if name == "pass_down":
-            extra["units"] = _pass_down_units(mine[0])
-        return extra
-    if name == "review_return":
-        if not user.has_role(*OFFICE_DECISIONS):
-            return None
-        returned = [a for a in assignments if a.status == AssignmentStatus.RETURNED and not a.return_decision]
-        return {"choices": [(a.pk, _assignment_label(a)) for a in returned]} if returned else None
-    return None
-
-
-def _offer_move(action: Action, user: Any, case: Case, replies: list[Reply]) -> Any:
-    """For an action that makes a lifecycle move: None unless the table and the role allow it now."""
-    move = action.move
-    assert move is not None
-    label = action.label
-    if action.name == "dispatch" and case.status != CaseStatus.ACCEPTED:
-        # dispatch_case re-dispatches a case in progress or reopened (Move.REDISPATCH).
-        move, label = Move.REDISPATCH, _("重新交办")
-    if not case.can(move) or not may_move(user, case, move):
-        return None
-    if action.name == "answer" and case.case_type != CaseType.CONSULT:
-        return None
-    if action.name == "send_reply":
-        unsent = [r for r in replies if r.sent_at is None]
-        if not unsent or unsent[0].approved_at is None:  # replies are newest first, as send_reply picks
-            return None
-    return {"label": label}
-
-
-def _available_actions(user: Any, case: Any) -> list[dict[str, Any]]:
-    """The actions ``user`` may take on ``case`` in its current state, each with what its form needs."""
-    assignments = list(case.assignments.select_related("unit").order_by("assigned_at", "pk"))
-    replies = list(case.replies.select_related("unit").order_by("-created_at", "-pk"))
-    available = []
-    for action in ACTIONS.values():
-        if action.move is not None:
-            extra = _offer_move(action, user, case, replies)
-        else:
-            extra = _offer(action.name, user, case, assignments, replies)
-        if extra is None:
-            continue
-        style = "primary" if action.name in _PRIMARY else "danger" if action.name in _DANGER else ""
-        available.append({"name": action.name, "label": action.label, "style": style, **extra})
-    # The next step first, the ones that end or refuse the case last; otherwise the order of the action table.
-    rank = {"primary": 0, "": 1, "danger": 2}
-    return sorted(available, key=lambda a: rank[a["style"]])
-
-
-# Event kinds whose data names the unit concerned (``data["to"]`` for a pass-down, the lead for a dispatch).
-_UNIT_EVENTS = frozenset(
-    {
-        "move",
-        "assigned",
-        "assignment_signed",
-        "assignment_returned",
-        "return_reviewed",
-        "assignment_passed_down",
-    }
-)
-
-
-def _timeline(case: Case) -> list[CaseEvent]:
-    """The case's events, oldest first, with the labels the timeline shows."""
-    events = list(case.events.select_related("actor").order_by("created_at", "id"))
-    for event in events:
-        data = event.data if isinstance(event.data, dict) else {}
-        event.from_label = CaseStatus(event.from_status).label if event.from_status else ""  # type: ignore[attr-defined]
-        event.to_label = CaseStatus(event.to_status).label if event.to_status else ""  # type: ignore[attr-defined]
-        event.is_clock = event.kind.startswith("clock_")  # type: ignore[attr-defined]
-        detail = ""
-        if event.is_clock and data.get("clock") in ClockKind.values:  # type: ignore[attr-defined]
-            detail = str(ClockKind(data["clock"]).label)
-        elif event.kind in _UNIT_EVENTS:
-            detail = data.get("to") or data.get("unit") or data.get("lead") or data.get("authority") or ""
-        # What the event concerns: the clock, or the unit a task went to.
-        event.detail = detail if isinstance(detail, str) else ""  # type: ignore[attr-defined]
-    return events
-
-
 @login_required
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case = queries.get_case_for_user(request.user, case_id)
+    user = request.user
+    rows = case_page.case_rows(case)
+    actions = case_page.available_actions(user, case, rows)
+    suggestion = case_page.routing_suggestion(user, case)
+    lead_choice = case.jurisdiction_unit_id
+    assist_choices: set[int] = set()
+    if suggestion is not None and suggestion.lead is not None:
+        lead_choice = suggestion.lead.id
+        assist_choices = {unit.id for unit in suggestion.assists}
     context = {
         "case": case,
-        "events": _timeline(case),
-        "assignments": case.assignments.select_related("unit").order_by("assigned_at"),
+        "events": case_page.timeline(case),
+        "assignments": rows.assignments,
         "clocks": case.clocks.order_by("started_at"),
-        "replies": case.replies.select_related("unit").order_by("-created_at"),
-        "actions": _available_actions(request.user, case),
-        "may_see_identity": queries.may_see_identity(request.user, case),
+        "replies": rows.replies,
+        "extensions": rows.extensions,
+        "actions": actions,
+        "may_see_identity": queries.may_see_identity(user, case),
         "units": Unit.objects.filter(is_active=True).exclude(kind="district").order_by("path"),
         "resolved_choices": Resolved.choices,
         "satisfaction_choices": Satisfaction.choices,
+        "suggestion": suggestion,
+        "lead_choice": lead_choice,
+        "assist_choices": assist_choices,
+        "documents": IssuedDocument.objects.filter(case=case).order_by("issued_at", "pk"),
+        "matter": case_page.matter_box(user, case),
+        "enrichment": case_page.enrichment_items(case),
+        "may_refer_to_mediation": case_page.may_refer_to_mediation(user, case),
+        "supervision": case_page.supervision_box(user, case),
     }
     return render(request, "web/case_detail.html", context)
+
+
+@login_required
+def matter_lookup(request: HttpRequest, case_id: int) -> HttpResponse:
+    """htmx: the matter choices of the link form, found by another case's receipt number (cases the user sees)."""
+    case = queries.get_case_for_user(request.user, case_id)
+    if not request.user.has_role(*case_page.MATTER_LINKERS):  # type: ignore[union-attr]
+        raise PermissionDenied
+    receipt = request.GET.get("receipt", "")[:32]
+    if receipt.strip():
+        choices = case_page.matters_by_receipt(request.user, case, receipt)
+    else:
+        choices = case_page.petitioner_matters(request.user, case)
+    return render(request, "web/_matter_options.html", {"choices": choices, "receipt": receipt.strip()})
 
 
 @login_required
@@ -324,7 +202,7 @@ def _form_payload(request: HttpRequest) -> dict[str, Any]:
         elif key == "uphold":
             payload[key] = values[-1] in ("1", "true", "on", "yes")
         else:
-            payload[key] = values[-1] if values[-1] != "" or key in ("note", "instructions") else None
+            payload[key] = values[-1] if values[-1] != "" or key in ("note", "instructions", "text") else None
     return {k: v for k, v in payload.items() if v is not None}
 
 

@@ -58,7 +58,7 @@ def test_the_dispatcher_is_offered_acceptance_of_a_registered_case(
 ) -> None:
     case = make_case()
     html = client_for(dispatcher).get(f"/cases/{case.pk}/").content.decode()
-    assert _offered(html) == ["accept", "transfer", "merge", "note", "decline"]
+    assert _offered(html) == ["accept", "transfer", "merge", "link_matter", "note", "decline"]
     assert "<summary>受理</summary>" in html
     assert f'action="/cases/{case.pk}/action/accept/"' in html
     assert f'<input type="hidden" name="version" value="{case.version}">' in html
@@ -69,6 +69,7 @@ def test_a_consultation_can_also_be_answered_on_the_spot(client_for: Any, clerk:
     assert _offered(client_for(clerk).get(f"/cases/{case.pk}/").content.decode()) == [
         "answer",
         "merge",
+        "link_matter",
         "note",
         "withdraw",
     ]
@@ -95,6 +96,7 @@ def test_the_lead_unit_is_offered_signing_for_its_own_task_only(
     # The office does not sign for units.
     assert _offered(client_for(dispatcher).get(f"/cases/{dispatched_case.pk}/").content.decode()) == [
         "extend",
+        "link_matter",
         "note",
     ]
 
@@ -110,7 +112,7 @@ def test_posting_an_action_moves_the_case(client_for: Any, dispatcher: Any, make
     case.refresh_from_db()
     assert (case.status, case.version) == ("accepted", 2)
     assert CaseEvent.objects.filter(case=case, move="accept").get().note == "属实，予以受理"
-    assert _offered(response.content.decode()) == ["dispatch", "merge", "extend", "note"]
+    assert _offered(response.content.decode()) == ["dispatch", "merge", "extend", "link_matter", "note"]
 
 
 def test_the_whole_chain_runs_through_the_case_page(

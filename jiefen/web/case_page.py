@@ -1,0 +1,428 @@
+"""What the case page shows and offers: the action panels, the timeline and the side boxes.
+
+Everything here only reads. The services check every rule again when an action is posted; the offers below only
+keep dead ends off the page, so each mirrors the check of the service it leads to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from jiefen.cases import queries
+from jiefen.cases.actions import ACTIONS, Action
+from jiefen.cases.models import (
+    ActionKind,
+    Assignment,
+    AssignmentRole,
+    Case,
+    CaseEvent,
+    CaseType,
+    ExtensionRequest,
+    ExtensionStatus,
+    Reply,
+)
+from jiefen.cases.permissions import OFFICE_DECISIONS, acts_for_unit, may_move
+from jiefen.cases.workflow import AssignmentStatus, CaseStatus, Move
+from jiefen.clocks import services as clock_services
+from jiefen.clocks.models import ClockKind, ClockState
+from jiefen.org.models import Role, Unit, UnitKind, User
+from jiefen.supervision.models import OrderStatus, SupervisionOrder
+from jiefen.supervision.services import SUPERVISORS
+
+# How each offered action is drawn: the step that moves the case on, or one that ends or refuses it.
+_PRIMARY = frozenset(
+    {
+        "accept",
+        "answer",
+        "dispatch",
+        "sign",
+        "draft_reply",
+        "approve_reply",
+        "send_reply",
+        "feedback",
+        "resume",
+    }
+    | {"decide_review", "decide_reexam", "receive_info", "review_return", "decide_extension"}
+)
+_DANGER = frozenset({"decline", "withdraw", "return"})
+_UNIT_ROLES = (Role.UNIT_HANDLER, Role.UNIT_LEADER)
+# Who may tie a case to an existing matter (``services.link_to_matter``).
+MATTER_LINKERS = (Role.RECEPTION_CLERK, Role.DISPATCHER, Role.ADMIN)
+# Who decides an extension once the unit's leader has approved it (``services.decide_extension``).
+_OFFICE_EXTENSION = (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
+# Who may take a case into mediation (``jiefen.mediation.permissions.REGISTERING``).
+_MEDIATION_REFERRERS = (Role.RECEPTION_CLERK, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.MEDIATOR)
+_PENDING_EXTENSION = (ExtensionStatus.REQUESTED, ExtensionStatus.UNIT_APPROVED)
+
+
+@dataclass
+class CaseRows:
+    """The rows of a case the offers look at, read once per page."""
+
+    assignments: list[Assignment]
+    replies: list[Reply]
+    extensions: list[ExtensionRequest]
+
+
+def _acts_for(user: Any, assignment: Assignment) -> bool:
+    """Mirrors the services' unit check (``services._check_unit_actor``) so the page only offers what will work."""
+    return user.has_role(*_UNIT_ROLES) and (user.is_superuser or acts_for_unit(user, assignment.unit.path))
+
+
+def _assignment_label(assignment: Assignment) -> str:
+    return f"{assignment.unit.name}（{assignment.get_role_display()}）"
+
+
+def _pass_down_units(assignment: Assignment) -> list[tuple[int, str]]:
+    """A street office passes a task to a unit below it or to a property company (首接负责)."""
+    units = (
+        Unit.objects.filter(is_active=True)
+        .filter(Q(path__startswith=assignment.unit.path) | Q(kind=UnitKind.PROPERTY_COMPANY))
+        .exclude(pk=assignment.unit_id)
+        .order_by("path")
+    )
+    return [(u.pk, u.name) for u in units]
+
+
+def _lead(rows: CaseRows) -> Assignment | None:
+    """The lead task, as ``Case.lead_assignment`` picks it, from the rows already read."""
+    wanted = {AssignmentStatus.PENDING, AssignmentStatus.SIGNED, AssignmentStatus.REPLIED}
+    leads = [a for a in rows.assignments if a.role == AssignmentRole.LEAD and a.status in wanted]
+    return max(leads, key=lambda a: a.assigned_at) if leads else None
+
+
+def _extension_label(request: ExtensionRequest) -> str:
+    return _("#%(pk)s %(unit)s 申请延期%(days)s日（%(status)s）") % {
+        "pk": request.pk,
+        "unit": request.unit.name,
+        "days": request.days,
+        "status": request.get_status_display(),
+    }
+
+
+def _may_decide(user: Any, request: ExtensionRequest) -> bool:
+    """Mirrors ``services.decide_extension``: the unit's leader first, then the petition office."""
+    if request.status == ExtensionStatus.REQUESTED:
+        return user.has_role(Role.UNIT_LEADER) and (
+            user.is_superuser or acts_for_unit(user, request.unit.path)
+        )
+    if request.status == ExtensionStatus.UNIT_APPROVED:
+        return bool(user.has_role(*_OFFICE_EXTENSION))
+    return False
+
+
+def _offer_extension_request(user: Any, case: Case, rows: CaseRows) -> Any:
+    """Mirrors ``services.request_extension`` (信访工作条例 Art. 34: once, with approval)."""
+    lead = _lead(rows)
+    if case.status not in (CaseStatus.IN_PROGRESS, CaseStatus.AWAITING_INFO) or lead is None:
+        return None
+    if not _acts_for(user, lead):
+        return None
+    if any(r.status in _PENDING_EXTENSION for r in rows.extensions):
+        return None
+    running = [
+        c
+        for c in case.clocks.all()
+        if c.kind == ClockKind.HANDLING and c.state in (ClockState.RUNNING, ClockState.PAUSED)
+    ]
+    if not running or not max(running, key=lambda c: c.started_at).can_extend:
+        return None
+    return {"max_days": clock_services.choose_policy(ClockKind.HANDLING, case).max_extension}
+
+
+def _offer(name: str, user: Any, case: Case, rows: CaseRows) -> Any:
+    """For an action that is not a lifecycle move: None when it is not for this user now, else the extra
+    context its form needs. The services check all of this again; this only keeps dead ends off the page."""
+    assignments, replies = rows.assignments, rows.replies
+    if name == "note":
+        return {"kinds": ActionKind.choices} if case.is_open else None
+    if name == "extend":
+        if not user.has_role(*_OFFICE_EXTENSION):
+            return None
+        handling = [c for c in case.clocks.all() if c.kind == ClockKind.HANDLING and c.can_extend]
+        return {} if handling else None
+    if name == "request_extension":
+        return _offer_extension_request(user, case, rows)
+    if name == "decide_extension":
+        mine = [r for r in rows.extensions if _may_decide(user, r)]
+        return {"choices": [(r.pk, _extension_label(r)) for r in mine]} if mine else None
+    if name == "link_matter":
+        if not case.is_open or not user.has_role(*MATTER_LINKERS):
+            return None
+        return {"choices": petitioner_matters(user, case)}
+    if name == "assist_part":
+        mine = [
+            a
+            for a in assignments
+            if a.role == AssignmentRole.ASSIST and a.status == AssignmentStatus.SIGNED and _acts_for(user, a)
+        ]
+        return {"choices": [(a.pk, _assignment_label(a)) for a in mine]} if mine else None
+    if name == "draft_reply":
+        lead = _lead(rows) if case.status == CaseStatus.IN_PROGRESS else None
+        return {} if lead is not None and _acts_for(user, lead) else None
+    if name == "approve_reply":
+        if not user.has_role(Role.UNIT_LEADER):
+            return None
+        choices = [
+            (r.pk, f"#{r.pk} {r.conclusion[:30]}")
+            for r in replies
+            if r.approved_at is None and (user.is_superuser or acts_for_unit(user, r.unit.path))
+        ]
+        return {"choices": choices} if choices else None
+    wanted = {
+        "sign": {AssignmentStatus.PENDING},
+        "return": {AssignmentStatus.PENDING, AssignmentStatus.SIGNED},
+        "pass_down": {AssignmentStatus.SIGNED},
+    }
+    if name in wanted:
+        mine = [a for a in assignments if a.status in wanted[name] and _acts_for(user, a)]
+        if not mine:
+            return None
+        extra: dict[str, Any] = {"choices": [(a.pk, _assignment_label(a)) for a in mine]}
+        if name == "pass_down":
+            extra["units"] = _pass_down_units(mine[0])
+        return extra
+    if name == "review_return":
+        if not user.has_role(*OFFICE_DECISIONS):
+            return None
+        returned = [a for a in assignments if a.status == AssignmentStatus.RETURNED and not a.return_decision]
+        return {"choices": [(a.pk, _assignment_label(a)) for a in returned]} if returned else None
+    return None
+
+
+def _offer_move(action: Action, user: Any, case: Case, replies: list[Reply]) -> Any:
+    """For an action that makes a lifecycle move: None unless the table and the role allow it now."""
+    move = action.move
+    assert move is not None
+    label = action.label
+    if action.name == "dispatch" and case.status != CaseStatus.ACCEPTED:
+        # dispatch_case re-dispatches a case in progress or reopened (Move.REDISPATCH).
+        move, label = Move.REDISPATCH, _("重新交办")
+    if not case.can(move) or not may_move(user, case, move):
+        return None
+    if action.name == "answer" and case.case_type != CaseType.CONSULT:
+        return None
+    if action.name == "send_reply":
+        unsent = [r for r in replies if r.sent_at is None]
+        if not unsent or unsent[0].approved_at is None:  # replies are newest first, as send_reply picks
+            return None
+    return {"label": label}
+
+
+def case_rows(case: Case) -> CaseRows:
+    return CaseRows(
+        assignments=list(case.assignments.select_related("unit").order_by("assigned_at", "pk")),
+        replies=list(case.replies.select_related("unit").order_by("-created_at", "-pk")),
+        extensions=list(case.extension_requests.select_related("unit").order_by("requested_at", "pk")),
+    )
+
+
+def available_actions(user: Any, case: Any, rows: CaseRows) -> list[dict[str, Any]]:
+    """The actions ``user`` may take on ``case`` in its current state, each with what its form needs."""
+    available = []
+    for action in ACTIONS.values():
+        if action.move is not None:
+            extra = _offer_move(action, user, case, rows.replies)
+        else:
+            extra = _offer(action.name, user, case, rows)
+        if extra is None:
+            continue
+        style = "primary" if action.name in _PRIMARY else "danger" if action.name in _DANGER else ""
+        available.append({"name": action.name, "label": action.label, "style": style, **extra})
+    # The next step first, the ones that end or refuse the case last; otherwise the order of the action table.
+    rank = {"primary": 0, "": 1, "danger": 2}
+    return sorted(available, key=lambda a: rank[a["style"]])
+
+
+# --- matters ------------------------------------------------------------------------------------------------
+
+
+def _matter_label(case: Case) -> str:
+    assert case.matter is not None
+    return f"{case.matter.title}（{case.receipt_number} · {case.get_status_display()}）"
+
+
+def petitioner_matters(user: Any, case: Case) -> list[tuple[int, str]]:
+    """The matters of the petitioner's other cases that ``user`` may see: the usual repeat petition."""
+    if case.petitioner_id is None:
+        return []
+    others = (
+        queries.cases_visible_to(user)
+        .filter(petitioner_id=case.petitioner_id, matter__isnull=False)
+        .exclude(pk=case.pk)
+        .exclude(matter_id=case.matter_id)
+        .select_related("matter")
+        .order_by("-created_at", "-pk")[:20]
+    )
+    return _unique_matters(others)
+
+
+def matters_by_receipt(user: Any, case: Case, receipt: str) -> list[tuple[int, str]]:
+    """The matters of visible cases whose receipt number starts with ``receipt`` (at least 4 characters)."""
+    receipt = receipt.strip()
+    if len(receipt) < 4:
+        return []
+    found = (
+        queries.cases_visible_to(user)
+        .filter(receipt_number__istartswith=receipt, matter__isnull=False)
+        .exclude(pk=case.pk)
+        .exclude(matter_id=case.matter_id)
+        .select_related("matter")
+        .order_by("receipt_number")[:10]
+    )
+    return _unique_matters(found)
+
+
+def _unique_matters(cases: Any) -> list[tuple[int, str]]:
+    seen: dict[int, str] = {}
+    for other in cases:
+        seen.setdefault(other.matter_id, _matter_label(other))
+    return list(seen.items())
+
+
+def matter_box(user: Any, case: Case) -> dict[str, Any] | None:
+    """The case's matter and the other cases in it that ``user`` may see."""
+    if case.matter is None:
+        return None
+    others = (
+        queries.cases_visible_to(user)
+        .filter(matter_id=case.matter_id)
+        .exclude(pk=case.pk)
+        .order_by("created_at", "pk")[:50]
+    )
+    return {"matter": case.matter, "others": list(others)}
+
+
+# --- routing, enrichment, supervision -----------------------------------------------------------------------
+
+
+def routing_suggestion(user: Any, case: Case) -> Any:
+    """The routing suggestion, for the office staff who dispatch, while the case can still be (re)dispatched."""
+    if not user.has_role(*OFFICE_DECISIONS) or not case.is_open:
+        return None
+    from jiefen.routing.services import suggestion_for
+
+    return suggestion_for(case)
+
+
+# What each enricher's key is called on the page; an unknown key is shown under its own name.
+_ENRICHMENT_LABELS = {
+    "routing": gettext_lazy("派单分析"),
+    "emergency": gettext_lazy("紧急情况"),
+    "classification": gettext_lazy("分类"),
+    "extraction": gettext_lazy("要素提取"),
+    "similar": gettext_lazy("相似信访件"),
+    "risk": gettext_lazy("风险"),
+    "sentiment": gettext_lazy("情绪"),
+}
+# What a finding inside an enricher's result is called; an unknown one is shown under its own name.
+_FIELD_LABELS = {
+    "lead": gettext_lazy("主办"),
+    "assists": gettext_lazy("协办"),
+    "copies": gettext_lazy("抄送"),
+    "jurisdiction": gettext_lazy("属地"),
+    "property_company": gettext_lazy("物业"),
+    "kinds": gettext_lazy("类型"),
+    "numbers": gettext_lazy("应急电话"),
+    "category": gettext_lazy("分类"),
+    "level": gettext_lazy("等级"),
+    "score": gettext_lazy("得分"),
+}
+_EXPLAINING = ("reasons", "explanation", "explanations", "evidence", "why")
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("name") or value.get("label") or value.get("title") or "")
+    if isinstance(value, list | tuple):
+        return "、".join(t for t in (_as_text(v) for v in value) if t)
+    if value is None or value == "":
+        return ""
+    return str(value)
+
+
+def enrichment_items(case: Case) -> list[dict[str, Any]]:
+    """``Case.enrichment`` as the page shows it: per enricher, its explanations and its other findings."""
+    enrichment = case.enrichment if isinstance(case.enrichment, dict) else {}
+    items = []
+    for key, value in enrichment.items():
+        explanations: list[str] = []
+        facts: list[tuple[str, str]] = []
+        if isinstance(value, dict):
+            for field, inner in value.items():
+                if field in _EXPLAINING:
+                    inner = inner if isinstance(inner, list) else [inner]
+                    explanations += [t for t in (_as_text(v) for v in inner) if t]
+                elif not field.endswith("_id") and _as_text(inner):
+                    facts.append((str(_FIELD_LABELS.get(field, field)), _as_text(inner)))
+        elif _as_text(value):
+            facts.append(("", _as_text(value)))
+        if explanations or facts:
+            label = str(_ENRICHMENT_LABELS.get(key, key))
+            items.append({"key": key, "label": label, "explanations": explanations, "facts": facts})
+    return items
+
+
+def may_refer_to_mediation(user: Any, case: Case) -> bool:
+    return case.is_open and bool(user.has_role(*_MEDIATION_REFERRERS))
+
+
+def supervision_box(user: Any, case: Case) -> dict[str, Any]:
+    """The case's supervision orders, which of them ``user`` may answer, and the supervisors' forms."""
+    orders = list(
+        SupervisionOrder.objects.filter(case=case).select_related("unit").order_by("issued_at", "pk")
+    )
+    for order in orders:
+        order.answerable = (  # type: ignore[attr-defined]
+            order.status == OrderStatus.OPEN
+            and user.has_role(*_UNIT_ROLES)
+            and (user.is_superuser or acts_for_unit(user, order.unit.path))
+        )
+    supervises = case.is_open and bool(user.has_role(*SUPERVISORS))
+    return {
+        "orders": orders,
+        "supervises": supervises,
+        "leaders": (
+            User.objects.filter(groups__name=Role.LEADER, is_active=True).order_by("username")
+            if supervises
+            else []
+        ),
+    }
+
+
+# Event kinds whose data names the unit concerned (``data["to"]`` for a pass-down, the lead for a dispatch).
+_UNIT_EVENTS = frozenset(
+    {
+        "move",
+        "assigned",
+        "assignment_signed",
+        "assignment_returned",
+        "return_reviewed",
+        "assignment_passed_down",
+    }
+)
+
+
+def timeline(case: Case) -> list[CaseEvent]:
+    """The case's events, oldest first, with the labels the timeline shows."""
+    events = list(case.events.select_related("actor").order_by("created_at", "id"))
+    for event in events:
+        data = event.data if isinstance(event.data, dict) else {}
+        event.from_label = CaseStatus(event.from_status).label if event.from_status else ""  # type: ignore[attr-defined]
+        event.to_label = CaseStatus(event.to_status).label if event.to_status else ""  # type: ignore[attr-defined]
+        event.is_clock = event.kind.startswith("clock_")  # type: ignore[attr-defined]
+        detail = ""
+        if event.is_clock and data.get("clock") in ClockKind.values:  # type: ignore[attr-defined]
+            detail = str(ClockKind(data["clock"]).label)
+        elif event.kind in _UNIT_EVENTS:
+            detail = data.get("to") or data.get("unit") or data.get("lead") or data.get("authority") or ""
+        elif event.kind == "note" and data.get("action") in set(ActionKind.values) - {ActionKind.NOTE}:
+            detail = str(ActionKind(data["action"]).label)
+        # What the event concerns: the clock, the unit a task went to, or the kind of action recorded.
+        event.detail = detail if isinstance(detail, str) else ""  # type: ignore[attr-defined]
+    return events
