@@ -110,7 +110,7 @@ def map_chart(units: list[Any], counts: dict[int, int], hotspots: list[Any]) -> 
     points = []
     for h in hotspots:
         unit = by_id.get(h.place_unit_id) if h.place_unit_id else None
-        at = geo.centroid(unit.boundary) if unit and unit.boundary else None
+        at = geo.marker_point(unit.boundary) if unit and unit.boundary else None
         if at is None:
             continue
         points.append({"name": h.title, "value": [at[0], at[1], round(h.heat, 1)], "id": h.pk})

@@ -84,6 +84,17 @@ def centroid(geometry: dict[str, Any]) -> tuple[float, float] | None:
         return None
 
 
+def marker_point(geometry: dict[str, Any]) -> tuple[float, float] | None:
+    """Where a marker goes: below the centre of the shape's bounding box, clear of the area's name label."""
+    try:
+        coords = geometry["coordinates"]
+        ring = coords[0][0] if geometry["type"] == "MultiPolygon" else coords[0]
+        xs, ys = [p[0] for p in ring], [p[1] for p in ring]
+        return ((min(xs) + max(xs)) / 2, min(ys) + (max(ys) - min(ys)) * 0.28)
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+
+
 def feature_collection(units: Iterable[Unit]) -> dict[str, Any]:
     """The GeoJSON ECharts ``registerMap`` takes: one feature per unit with a boundary, named by the unit."""
     features = []

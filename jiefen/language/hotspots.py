@@ -238,40 +238,78 @@ def _components(docs: Sequence[Doc], typed: list[tuple[str, str]], params: Param
     return [sorted(c, key=lambda i: docs[i].at) for c in comps.values() if len(c) >= params.min_cases]
 
 
-_NOISE_RE = re.compile(r"[A-Za-z]+\d*[市区县]?|\d+|[\u4e00-\u9fff]{0,2}(?:小区|社区|街道|花园|[省市县])")
+_NOISE_RE = re.compile(
+    r"[A-Za-z]+\d*[市区县]?|\d+|[\u4e00-\u9fff]{0,2}(?:小区|社区|街道|花园|[省市县])|[\u4e00-\u9fff]{2,3}(?:路|大道)"
+)
+
+
+_SEGMENT_RE = re.compile(r"[^\u4e00-\u9fff]+")
+
+
+def _segments(title: str, anchor: str = "") -> list[str]:
+    """The runs of Chinese characters of a title once its place names are taken out; a phrase never spans
+    two runs."""
+    text = _NOISE_RE.sub(" ", title.replace(anchor, " ") if anchor else title)
+    return [seg for seg in _SEGMENT_RE.split(text) if len(seg) >= 2]
 
 
 def _title_grams(title: str, anchor: str = "") -> set[str]:
-    clean = model_text(_NOISE_RE.sub(" ", title.replace(anchor, " ") if anchor else title))
-    seen: set[str] = set()
-    for n in (4, 3, 2):
-        for s in range(len(clean) - n + 1):
-            gram = clean[s : s + n]
-            if gram[0] in _STOP or gram[-1] in _STOP or re.search(r"[0-9a-z]", gram):
-                continue
-            seen.add(gram)
-    return seen
+    """The character bigrams of a title (outside place names) that may start a key phrase."""
+    return {
+        seg[i : i + 2]
+        for seg in _segments(title, anchor)
+        for i in range(len(seg) - 1)
+        if seg[i] not in _STOP and seg[i + 1] not in _STOP
+    }
+
+
+def _grow(phrase: str, holders: list[str], max_len: int = 8, keep: float = 0.8) -> str:
+    """Extend ``phrase`` a character at a time, left or right, while most of the segments holding it agree on
+    the next character ("油烟" → "烧烤店油烟扰民")."""
+    while len(phrase) < max_len:
+        options: Counter[str] = Counter()
+        for seg in holders:
+            at = seg.find(phrase)
+            if at > 0:
+                options[seg[at - 1] + phrase] += 1
+            if at >= 0 and at + len(phrase) < len(seg):
+                options[phrase + seg[at + len(phrase)]] += 1
+        if not options:
+            break
+        best, n = options.most_common(1)[0]
+        if n < keep * len(holders) or (best[0] in _STOP and best.endswith(phrase)) or best[-1] in "的了吗呢":
+            break
+        phrase, holders = best, [seg for seg in holders if best in seg]
+    return phrase
 
 
 def _key_phrases(
     titles: Sequence[str], anchor: str, df: Counter[str] | None = None, n_docs: int = 1, limit: int = 3
 ) -> list[str]:
-    """The 2–4-character phrases most shared by the members' titles and rarest in the whole corpus (``df``:
-    in how many titles each phrase occurs), after the place's own name and the names of places above it are
-    taken out."""
+    """Key phrases of a hotspot: start from the bigram most shared by the members' titles and rarest in the
+    whole corpus (``df``: in how many titles each bigram occurs), grow it while most titles agree, repeat for
+    phrases that do not overlap the ones chosen. Place names are taken out first."""
+    segments = [_segments(t, anchor) for t in titles]
     counts: Counter[str] = Counter()
     for title in titles:
         counts.update(_title_grams(title, anchor))
     idf = {g: math.log((1 + n_docs) / (1 + (df or {}).get(g, 0))) + 1 for g in counts}
+    flat = [seg for segs in segments for seg in segs]
     chosen: list[str] = []
-    for gram, n in sorted(
-        counts.items(), key=lambda kv: (-kv[1] * idf[kv[0]] * (1 + 0.3 * len(kv[0])), kv[0])
-    ):
+
+    def overlaps(a: str, b: str) -> bool:
+        return any(a[i : i + 2] in b for i in range(len(a) - 1))
+
+    # Shared by many members counts more than rare in the corpus: count² × idf.
+    for gram, n in sorted(counts.items(), key=lambda kv: (-kv[1] * kv[1] * idf[kv[0]], kv[0])):
         if n < 2 and chosen:
             break
-        if any(gram[i : i + 2] in c for c in chosen for i in range(len(gram) - 1)):
+        if any(overlaps(gram, c) for c in chosen):
             continue
-        chosen.append(gram)
+        phrase = _grow(gram, [seg for seg in flat if gram in seg])
+        if any(overlaps(phrase, c) for c in chosen):
+            continue
+        chosen.append(phrase)
         if len(chosen) == limit:
             break
     return chosen
