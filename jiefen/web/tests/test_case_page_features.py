@@ -395,7 +395,9 @@ def test_a_clerk_links_a_repeat_petition_to_the_petitioners_earlier_matter(
     assert re.findall(r'<span class="receipt">([^<]+)</span>', box) == [first.receipt_number]
     # Linked: the petitioner has no other matter left to offer.
     form = _panel(response.content.decode(), "action-link_matter")
-    assert re.findall(r'<option value="(\d*)">([^<]+)</option>', form) == [("", "请输入另一信访件的受理编号查找")]
+    assert re.findall(r'<option value="(\d*)">([^<]+)</option>', form) == [
+        ("", "请输入另一信访件的受理编号查找")
+    ]
 
 
 def test_the_matter_lookup_finds_cases_by_receipt_number(
