@@ -70,14 +70,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
     created = load_demo(cases=args.cases, progress=True)
     print("Demo data loaded." if created else "The database already holds data; demo data not loaded again.")
     print(f"\nDemo accounts (password for all: {DEMO_PASSWORD}):")
-    for username, role_label, unit in demo_accounts():
-        print(f"  {username:<14} {role_label:<12} {unit}")
+    accounts = demo_accounts()
+    name_width = max(len(username) for username, _, _ in accounts) + 2
+    role_width = max(_display_width(role) for _, role, _ in accounts) + 2
+    for username, role_label, unit in accounts:
+        print(f"  {username.ljust(name_width)}{_pad(role_label, role_width)}{unit}")
     print(
         f"\nOpen http://{args.host}:{args.port}/ — the citizen portal is at http://{args.host}:{args.port}/portal/\n"
     )
     if args.no_serve:
         return 0
     return _serve(args.host, args.port, args.threads)
+
+
+def _display_width(text: str) -> int:
+    """Columns a terminal gives ``text``: wide (CJK) characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _display_width(text))
 
 
 def cmd_createuser(args: argparse.Namespace) -> int:
@@ -150,7 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = add("demo", cmd_demo, "migrate, load the demo district if the database is empty, and serve")
     serving(demo)
-    demo.add_argument("--cases", type=int, default=3000, help="how many demo cases to generate")
+    demo.add_argument(
+        "--cases",
+        type=int,
+        default=2000,
+        help="how many demo cases to generate (the first start takes a few minutes)",
+    )
     demo.add_argument("--no-serve", action="store_true", help="load the demo data and stop")
     serve = add("serve", cmd_serve, "serve the web application")
     serving(serve)
