@@ -13,9 +13,9 @@ or the keywords that matched).
   category names and synonyms.
 
 Files written by ``Model.save`` carry a format name and version, the creation time, the labels, the training
-size and a metrics dict; they hold only numpy arrays and plain values (a joblib pickle), so they load in
-milliseconds and no code object from the file is executed beyond numpy's array reconstruction. Load only
-files that the office itself produced: a pickle from elsewhere is not safe to open.
+size and a metrics dict. They hold only numpy arrays and plain values in an uncompressed joblib pickle whose
+arrays are memory-mapped on load (shared by all processes), so a model loads in milliseconds. Load only files
+that the office itself produced: a pickle from elsewhere is not safe to open.
 
 Evaluation must split by *text group*, not by row: petitions are repeated verbatim, and the same message can
 appear in several exports. ``text_groups`` joins texts whose char-bigram cosine is ≥ a threshold.
@@ -66,10 +66,15 @@ class Model:
     metrics: dict[str, Any] = field(default_factory=dict)
     version: int = FORMAT_VERSION
 
+    def __post_init__(self) -> None:
+        # sparse @ dense needs a C-contiguous right operand; coef.T is a Fortran view, and letting scipy copy
+        # it on every call costs milliseconds per text. Keep one contiguous transposed copy.
+        self._coef_t = np.ascontiguousarray(self.coef.T)
+
     # -- scoring -------------------------------------------------------------------------------------
     def decision(self, texts: Sequence[str]) -> tuple[sparse.csr_matrix, np.ndarray]:
         matrix = self.vectorizer.transform(texts)
-        return matrix, np.asarray(matrix @ self.coef.T) + self.intercept
+        return matrix, np.asarray(matrix @ self._coef_t) + self.intercept
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probabilities, one row per text, columns in ``self.labels`` order."""
@@ -154,12 +159,13 @@ class Model:
             "intercept": self.intercept.astype(np.float32),
         }
         tmp = path.with_name(path.name + ".tmp")
-        joblib.dump(payload, tmp, compress=3)
+        # Uncompressed, so that ``load`` can memory-map the arrays: instant, and shared between processes.
+        joblib.dump(payload, tmp, compress=0)
         tmp.replace(path)
 
     @classmethod
     def load(cls, path: str | Path) -> Model:
-        payload = joblib.load(path)
+        payload = joblib.load(path, mmap_mode="r")
         if not isinstance(payload, dict) or payload.get("format") != FORMAT:
             raise ValueError(f"{path}: not a Jiefen classifier file")
         if payload["version"] > FORMAT_VERSION:
@@ -168,7 +174,7 @@ class Model:
             )
         return cls(
             vectorizer=CharNgramTfidf.from_state(payload["vectorizer"]),
-            coef=np.asarray(payload["coef"], dtype=np.float32),
+            coef=payload["coef"],
             intercept=np.asarray(payload["intercept"], dtype=np.float32),
             labels=list(payload["labels"]),
             temperature=float(payload["temperature"]),

@@ -175,12 +175,12 @@ class IVFIndex:
         nlist: int | None = None,
         seed: int = 0,
     ) -> IVFIndex:
-        """Build a new index from unit vectors; ``nlist`` defaults to about 4·√n cells."""
+        """Build a new index from unit vectors; ``nlist`` defaults to about 2·√n cells."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         n, dim = vectors.shape
-        nlist = nlist or max(1, min(n, int(4 * np.sqrt(n))))
+        nlist = nlist or max(1, min(n, int(2 * np.sqrt(n))))
         centroids = _train_centroids(vectors, nlist, seed)
         (directory / "meta.json").write_text(json.dumps({"dim": dim, "nlist": nlist, "created": _now()}))
         _write_generation(directory, 1, centroids, vectors, np.asarray(ids, dtype=np.int64))
@@ -293,8 +293,8 @@ def _train_centroids(vectors: np.ndarray, nlist: int, seed: int) -> np.ndarray:
     from sklearn.cluster import MiniBatchKMeans
 
     rng = np.random.default_rng(seed)
-    sample = vectors[rng.choice(len(vectors), size=min(len(vectors), max(nlist * 40, 10_000)), replace=False)]
-    kmeans = MiniBatchKMeans(n_clusters=nlist, random_state=seed, batch_size=8192, n_init=1, max_iter=20)
+    sample = vectors[rng.choice(len(vectors), size=min(len(vectors), max(nlist * 16, 10_000)), replace=False)]
+    kmeans = MiniBatchKMeans(n_clusters=nlist, random_state=seed, batch_size=8192, n_init=1, max_iter=10)
     kmeans.fit(sample)
     centroids = kmeans.cluster_centers_.astype(np.float32)
     norms = np.linalg.norm(centroids, axis=1, keepdims=True)
