@@ -76,6 +76,41 @@ class DailyRollup(models.Model):
         return f"{self.day} u{self.place_unit}/{self.handling_unit} c{self.category}"
 
 
+class DimensionRollup(models.Model):
+    """The same counters summed over every other key, one dimension at a time: ``dim`` is "all", "channel",
+    "case_type", "category", "place_unit" or "handling_unit" and ``key`` its value ("" for "all"). The
+    unfiltered district dashboard reads these few hundred rows a day instead of the full cross-tabulation."""
+
+    day = models.DateField()
+    dim = models.CharField(max_length=16)
+    key = models.CharField(max_length=32, default="")
+    received = models.IntegerField(default=0)
+    accepted = models.IntegerField(default=0)
+    dispatched = models.IntegerField(default=0)
+    replied = models.IntegerField(default=0)
+    closed = models.IntegerField(default=0)
+    handling_seconds = models.BigIntegerField(default=0)
+    response_due = models.IntegerField(default=0)
+    response_met = models.IntegerField(default=0)
+    handling_due = models.IntegerField(default=0)
+    handling_met = models.IntegerField(default=0)
+    rated = models.IntegerField(default=0)
+    resolved = models.IntegerField(default=0)
+    partly = models.IntegerField(default=0)
+    satisfied = models.IntegerField(default=0)
+    basically = models.IntegerField(default=0)
+    unsatisfied = models.IntegerField(default=0)
+    unrated_closed = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("分维度日汇总")
+        verbose_name_plural = _("分维度日汇总")
+        constraints = [models.UniqueConstraint(fields=["dim", "day", "key"], name="dim_rollup_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.dim}={self.key}"
+
+
 class RollupMark(models.Model):
     """The high-water mark of the rollup job: every case event with an id up to ``last_event_id`` is counted."""
 

@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
-from jiefen.analytics.models import COUNTERS, DailyRollup, ScoreSettings
+from jiefen.analytics.models import COUNTERS, DailyRollup, DimensionRollup, ScoreSettings
 from jiefen.analytics.rates import Rates, Weights, rates_of
 from jiefen.cases.models import Assignment, AssignmentRole, Case, CaseEvent, Category, EventKind
 from jiefen.cases.queries import cases_visible_to
@@ -94,7 +94,7 @@ def filtered_rollups(user: Any, f: Filters) -> QuerySet[DailyRollup]:
 _SUMS = {name: Sum(name) for name in COUNTERS}
 
 
-def _grouped(qs: QuerySet[DailyRollup], by: str) -> dict[Any, dict[str, int]]:
+def _grouped(qs: QuerySet[Any], by: str) -> dict[Any, dict[str, int]]:
     return {row.pop(by): row for row in qs.values(by).annotate(**_SUMS).order_by(by)}
 
 
@@ -143,10 +143,29 @@ def dashboard(user: Any, f: Filters) -> Dashboard:
 
     w = weights()
     s = score_settings()
-    qs = filtered_rollups(user, f)
-    total = qs.aggregate(**_SUMS)
+    unfiltered = not (f.channel or f.case_type or f.category or f.unit)
+    if unfiltered and may_see_analytics(user) and user.is_office_staff:
+        # The whole district with no filter: the per-dimension rollups answer every breakdown.
+        dims = DimensionRollup.objects.filter(day__gte=f.start, day__lte=f.end)
+
+        def grouped(by: str) -> dict[Any, dict[str, int]]:
+            if by == "day":
+                return _grouped(dims.filter(dim="all"), "day")
+            found = _grouped(dims.filter(dim=by), "key")
+            if by in ("place_unit", "handling_unit", "category"):
+                return {int(k): v for k, v in found.items()}
+            return found
+
+        total = dims.filter(dim="all").aggregate(**_SUMS)
+    else:
+        qs = filtered_rollups(user, f)
+
+        def grouped(by: str) -> dict[Any, dict[str, int]]:
+            return _grouped(qs, by)
+
+        total = qs.aggregate(**_SUMS)
     monthly = (f.end - f.start).days > 92
-    days = _grouped(qs, "day")
+    days = grouped("day")
     series: dict[str, dict[str, int]] = {}
     for day, counts in days.items():
         _add(series.setdefault(day.strftime("%Y-%m") if monthly else day.isoformat(), {}), counts)
@@ -161,9 +180,9 @@ def dashboard(user: Any, f: Filters) -> Dashboard:
                 street_of[u.pk] = u.parent_id
         elif u.kind == UnitKind.STREET:
             street_of[u.pk] = u.pk
-    places = _grouped(qs, "place_unit")
-    handlers = _grouped(qs, "handling_unit")
-    categories = _grouped(qs, "category")
+    places = grouped("place_unit")
+    handlers = grouped("handling_unit")
+    categories = grouped("category")
     cats = {c.pk: c for c in Category.objects.only("pk", "name", "parent_id", "path")}
     top_of = {pk: int(c.path.strip("/").split("/")[0]) for pk, c in cats.items() if c.path}
 
@@ -192,8 +211,8 @@ def dashboard(user: Any, f: Filters) -> Dashboard:
         filters=f,
         totals=rates_of(total, w),
         series=sorted(series.items()),
-        by_channel=bars(_grouped(qs, "channel"), lambda k: channel_labels.get(k, k), "channel"),
-        by_type=bars(_grouped(qs, "case_type"), lambda k: type_labels.get(k, k), "case_type"),
+        by_channel=bars(grouped("channel"), lambda k: channel_labels.get(k, k), "channel"),
+        by_type=bars(grouped("case_type"), lambda k: type_labels.get(k, k), "case_type"),
         by_category=bars(_roll_up_to(categories, top_of), lambda k: cats[k].name, "category"),
         by_street=bars(_roll_up_to(places, street_of), lambda k: units[k].name, "unit"),
         by_community=bars(_roll_up_to(places, community_of), lambda k: units[k].name, "unit"),

@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.db.models import Min
 from django.utils import timezone
 
-from jiefen.analytics.models import COUNTERS, DailyRollup, RollupMark
+from jiefen.analytics.models import COUNTERS, DailyRollup, DimensionRollup, RollupMark
 from jiefen.cases.models import Assignment, AssignmentRole, CaseEvent, EventKind
 from jiefen.cases.workflow import CaseStatus, Move
 
@@ -235,11 +235,33 @@ def _count(rows: list[tuple[Any, ...]]) -> dict[Key, list[int]]:
     return sums
 
 
+DIMENSIONS = {"channel": 4, "case_type": 5, "category": 3, "place_unit": 1, "handling_unit": 2}
+
+
+def _project(sums: dict[Key, list[int]]) -> dict[tuple[date, str, str], list[int]]:
+    """The per-dimension sums of a batch's full-key sums."""
+    out: dict[tuple[date, str, str], list[int]] = defaultdict(lambda: [0] * len(COUNTERS))
+    for key, values in sums.items():
+        targets = [(key[0], "all", "")] + [(key[0], dim, str(key[i])) for dim, i in DIMENSIONS.items()]
+        for target in targets:
+            row = out[target]
+            for i, v in enumerate(values):
+                row[i] += v
+    return out
+
+
 def _upsert(sums: dict[Key, list[int]]) -> None:
     if not sums:
         return
-    table = DailyRollup._meta.db_table
-    keys = ["day", "place_unit", "handling_unit", "category", "channel", "case_type"]
+    _upsert_into(
+        DailyRollup._meta.db_table,
+        ["day", "place_unit", "handling_unit", "category", "channel", "case_type"],
+        sums,
+    )
+    _upsert_into(DimensionRollup._meta.db_table, ["day", "dim", "key"], _project(sums))
+
+
+def _upsert_into(table: str, keys: list[str], sums: Any) -> None:
     columns = keys + list(COUNTERS)
     one = "(" + ", ".join(["%s"] * len(columns)) + ")"
     updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COUNTERS)
@@ -259,9 +281,10 @@ def _upsert(sums: dict[Key, list[int]]) -> None:
             )
 
 
-def rebuild_rollups() -> RollupResult:
+def rebuild_rollups(*, lag_seconds: int | None = None) -> RollupResult:
     """Drop every rollup row and count all events again (after a change of the counting rules)."""
     with transaction.atomic():
         DailyRollup.objects.all().delete()
+        DimensionRollup.objects.all().delete()
         RollupMark.objects.update_or_create(name=MARK, defaults={"last_event_id": 0})
-    return refresh_rollups(lag_seconds=default_lag())
+    return refresh_rollups(lag_seconds=default_lag() if lag_seconds is None else lag_seconds)

@@ -13,7 +13,7 @@ import time_machine
 from jiefen.analytics.models import DailyRollup, RollupMark, ScoreSettings
 from jiefen.analytics.queries import Filters, dashboard, drill_cases
 from jiefen.analytics.rates import Weights, rates_of
-from jiefen.analytics.services import refresh_rollups
+from jiefen.analytics.services import rebuild_rollups, refresh_rollups
 from jiefen.cases import services
 from jiefen.cases.actors import CITIZEN
 from jiefen.cases.models import Case
@@ -114,9 +114,7 @@ def test_running_the_job_again_counts_nothing_twice(four_cases: list[Case], lead
 def test_incremental_runs_add_up_to_one_run(four_cases: list[Case], leader: Any) -> None:
     refresh_rollups(lag_seconds=0, batch=7)
     small = dashboard(leader, MARCH).totals.counts
-    DailyRollup.objects.all().delete()
-    RollupMark.objects.all().delete()
-    refresh_rollups(lag_seconds=0)
+    rebuild_rollups(lag_seconds=0)
     assert dashboard(leader, MARCH).totals.counts == small
 
 
@@ -160,3 +158,26 @@ def test_rates_with_nothing_to_count_are_none_and_weights_renormalise() -> None:
     assert only_ratings.score == pytest.approx(0.625)
     weighted = rates_of({"rated": 4, "resolved": 3, "satisfied": 2}, Weights(0, 1, 3, 0))
     assert weighted.score == pytest.approx((0.75 + 3 * 0.5) / 4)
+
+
+def test_the_district_view_from_dimension_rollups_equals_the_full_rollups(
+    four_cases: list[Case], leader: Any, district: dict[str, Any]
+) -> None:
+    refresh_rollups(lag_seconds=0)
+    fast = dashboard(leader, MARCH)  # unfiltered: per-dimension rollups
+    whole = Filters(start=MARCH.start, end=MARCH.end, unit=district["root"].pk)  # filtered: full rollups
+    full = dashboard(leader, whole)
+    assert fast.totals == full.totals
+    assert fast.series == full.series
+    for name in (
+        "by_channel",
+        "by_type",
+        "by_category",
+        "by_street",
+        "by_community",
+        "by_property",
+        "ranking",
+    ):
+        assert [(b.key, b.rates) for b in getattr(fast, name)] == [
+            (b.key, b.rates) for b in getattr(full, name)
+        ]
