@@ -199,7 +199,8 @@ def dashboard(user: Any, f: Filters) -> Dashboard:
     property_groups = {
         k: v for k, v in handlers.items() if k in units and units[k].kind == UnitKind.PROPERTY_COMPANY
     }
-    ranked, left_out = [], []
+    ranked: list[Bar] = []
+    left_out: list[Bar] = []
     for key, counts in handlers.items():
         if key not in units:
             continue

@@ -251,7 +251,7 @@ def governance(request: HttpRequest) -> HttpResponse:
         GovernanceTask.objects.select_related("owner", "unit", "hotspot").order_by("status", "deadline")
     )
     for t in tasks:
-        t.after_per_30d, t.after_count = queries.complaints_since(t)
+        t.after_per_30d, t.after_count = queries.complaints_since(t)  # type: ignore[attr-defined]
     return render(
         request,
         "analytics/governance.html",

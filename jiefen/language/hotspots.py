@@ -232,10 +232,10 @@ def _components(docs: Sequence[Doc], typed: list[tuple[str, str]], params: Param
         t = times[members]
         close = np.abs(t[:, None] - t[None, :]) <= gap
         threshold = params.broad_link_threshold if anchor in broad else params.link_threshold
-        a, b = np.nonzero(np.triu((sims >= threshold) & close, k=1))
+        first, second = np.nonzero(np.triu((sims >= threshold) & close, k=1))
         index = np.asarray(members)
-        pair_a.append(index[a])
-        pair_b.append(index[b])
+        pair_a.append(index[first])
+        pair_b.append(index[second])
     rows = np.concatenate(pair_a) if pair_a else np.zeros(0, dtype=np.int64)
     cols = np.concatenate(pair_b) if pair_b else np.zeros(0, dtype=np.int64)
     graph = sparse.coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(len(docs), len(docs)))
@@ -301,7 +301,8 @@ def _key_phrases(
     counts: Counter[str] = Counter()
     for title in titles:
         counts.update(_title_grams(title, anchor))
-    idf = {g: math.log((1 + n_docs) / (1 + (df or {}).get(g, 0))) + 1 for g in counts}
+    seen: Counter[str] = df if df is not None else Counter()
+    idf = {g: math.log((1 + n_docs) / (1 + seen[g])) + 1 for g in counts}
     flat = [seg for segs in segments for seg in segs]
     chosen: list[str] = []
 
