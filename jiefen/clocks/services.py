@@ -245,21 +245,23 @@ def stop_clocks(
     )
     if assignment is not None:
         qs = qs.filter(assignment=assignment)
-    stopped = 0
-    for clock in qs:
-        met = clock.colour != Colour.RED and (now <= clock.due_at or clock.state == ClockState.PAUSED)
-        Clock.objects.filter(pk=clock.pk).update(state=ClockState.STOPPED, stopped_at=now)
+    found = list(qs.values_list("pk", "kind", "due_at", "colour", "state"))
+    if found:
+        Clock.objects.filter(pk__in=[row[0] for row in found]).update(
+            state=ClockState.STOPPED, stopped_at=now
+        )
+    for _pk, kind, due_at, colour, state in found:
+        met = colour != Colour.RED and (now <= due_at or state == ClockState.PAUSED)
         _emit(
             new_event(
                 case=case,
                 kind=EventKind.CLOCK_STOPPED,
                 actor=actor,
-                data={"clock": clock.kind, "due_at": clock.due_at.isoformat(), "on_time": met},
+                data={"clock": kind, "due_at": due_at.isoformat(), "on_time": met},
             ),
             events,
         )
-        stopped += 1
-    return stopped
+    return len(found)
 
 
 def pause_clock(*, clock: Clock, actor: Any, reason: str, events: list[CaseEvent] | None = None) -> Clock:
