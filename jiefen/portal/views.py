@@ -125,10 +125,16 @@ def submit(request: HttpRequest) -> HttpResponse:
         return _no_store(render(request, "portal/submit.html", _submit_context(request)))
     try:
         key = guard.clean_idempotency_key(request.POST.get("key", ""))
-        replay = intake_services.receipt_for_key(key)
-        if replay is not None:  # a retry (double click, reload, flaky network): the same receipt
-            return redirect("portal:receipt", key=key)
-        guard.check_challenge(request.POST.get("challenge", ""), request.POST.get(guard.HONEYPOT_FIELD, ""))
+        try:
+            guard.check_challenge(
+                request.POST.get("challenge", ""), request.POST.get(guard.HONEYPOT_FIELD, "")
+            )
+        except guard.ChallengeFailed:
+            # A retry (double click, reload, flaky network) long after the form was served: the same receipt.
+            # A fresh retry passes the challenge and gets its receipt from submit_petition instead.
+            if intake_services.receipt_for_key(key) is not None:
+                return redirect("portal:receipt", key=key)
+            raise
         guard.check_rate(guard.SUBMIT_PER_IP, client_ip(request))
         intake = _intake_from(request)
         if intake.petitioner and intake.petitioner.phone:

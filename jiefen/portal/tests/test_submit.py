@@ -288,3 +288,11 @@ def test_the_service_gives_a_retry_the_first_receipt_without_looking_first() -> 
     assert (first.replayed, second.replayed) == (False, True)
     assert (second.case.pk, second.query_code) == (first.case.pk, first.query_code)
     assert list(Case.objects.values_list("title", flat=True)) == ["第一次"]
+
+
+def test_staff_see_an_emergency_as_critical_in_the_case_list(submit: Any, clerk: Any) -> None:
+    submit(title="有人要跳楼", content="工友说再拿不到工资就要去跳楼，现在人已经在楼顶了")
+    staff = Client()
+    staff.force_login(clerk)
+    html = staff.get("/cases/").content.decode()
+    assert '<span class="urgent">特急</span>' in html

@@ -128,6 +128,17 @@ def test_a_csv_export_is_imported_with_rejected_rows_reported(db: Any, district:
     ]
 
 
+def test_imported_cases_get_the_same_enrichment_as_cases_entered_by_hand(db: Any, tmp_path: Path) -> None:
+    from jiefen.cases.services import intake_enrichers
+
+    rows = [["E001", "楼道起火", "3号楼5层着火了，浓烟很大", "2020-01-01", "", "", "", "", "", ""]]
+    run(write_csv(tmp_path / "fire.csv", rows))
+    case = Case.objects.get()
+    assert case.urgency == "critical"
+    assert case.enrichment["emergency"]["numbers"] == ["119"]
+    assert "emergency_enricher" in [getattr(e, "__name__", "") for e in intake_enrichers]
+
+
 def test_re_importing_the_same_file_adds_nothing(db: Any, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "hotline.csv", ROWS)
     run(path)
