@@ -1,0 +1,154 @@
+"""The models intake uses, loaded once per process and shared by its threads.
+
+Each process keeps the active classifier, the active vectoriser and the similar-case index of that vectoriser
+(an ``IVFIndex`` over memory-mapped files in ``DATA_DIR/similar/v<version>``, so every process on the host reads
+one copy from the page cache). At most every ``CHECK_SECONDS`` a process asks the database which versions are
+active and loads a newer one; training or reindexing in one process therefore reaches all web processes within
+seconds without a restart. With no trained classifier the keyword model built from the taxonomy (category
+names and synonyms, editable by admins) answers instead; it is rebuilt when a category changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from jiefen.cases.models import Category
+from jiefen.intelligence.models import ModelKind, ModelVersion
+from jiefen.language.classify import KeywordModel, Model
+from jiefen.language.similar import CaseVectorizer, IVFIndex
+
+log = logging.getLogger(__name__)
+
+CHECK_SECONDS = 2.0
+
+
+def models_dir() -> Path:
+    path = Path(settings.DATA_DIR) / "models"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def similar_dir() -> Path:
+    path = Path(settings.DATA_DIR) / "similar"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def index_dir(vectorizer_version: int) -> Path:
+    return similar_dir() / f"v{vectorizer_version}"
+
+
+@dataclass
+class Loaded:
+    version: int
+    obj: Any
+
+
+class _Cache:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.checked_at = 0.0
+        self.active: dict[str, int | None] = {}
+        self.loaded: dict[str, Loaded] = {}
+        self.index: Loaded | None = None
+        self.keywords: KeywordModel | None = None
+
+    def reset(self) -> None:
+        with self.lock:
+            self.checked_at = 0.0
+            self.active.clear()
+            self.loaded.clear()
+            self.index = None
+            self.keywords = None
+
+
+_cache = _Cache()
+
+
+def reset() -> None:
+    """Forget everything loaded (tests, and after a category change for the keyword model)."""
+    _cache.reset()
+
+
+def forget_keywords(**_: Any) -> None:
+    _cache.keywords = None
+
+
+def _refresh_active() -> None:
+    now = time.monotonic()
+    if now - _cache.checked_at < CHECK_SECONDS and _cache.active:
+        return
+    rows = ModelVersion.objects.filter(active=True).values_list("kind", "version", "path")
+    active: dict[str, int | None] = {ModelKind.CLASSIFIER: None, ModelKind.VECTORIZER: None}
+    paths: dict[str, str] = {}
+    for kind, version, path in rows:
+        active[kind] = version
+        paths[kind] = path
+    with _cache.lock:
+        _cache.active = active
+        _cache.checked_at = now
+        for kind, version in active.items():
+            current = _cache.loaded.get(kind)
+            if version is None:
+                _cache.loaded.pop(kind, None)
+            elif current is None or current.version != version:
+                try:
+                    obj: Any = (Model if kind == ModelKind.CLASSIFIER else CaseVectorizer).load(paths[kind])
+                except (OSError, ValueError):
+                    log.exception("cannot load %s model v%s from %s", kind, version, paths[kind])
+                    continue
+                _cache.loaded[kind] = Loaded(version, obj)
+
+
+def classifier() -> Loaded | None:
+    """The active trained classifier, or None when the office has not trained one."""
+    _refresh_active()
+    return _cache.loaded.get(ModelKind.CLASSIFIER)
+
+
+def keyword_model() -> KeywordModel:
+    model = _cache.keywords
+    if model is None:
+        model = KeywordModel.from_taxonomy(taxonomy_entries())
+        _cache.keywords = model
+    return model
+
+
+def taxonomy_entries() -> list[dict[str, Any]]:
+    return [
+        {"code": c.code, "name": c.name, "path": label_of(c), "synonyms": c.synonym_list}
+        for c in Category.objects.filter(is_active=True).order_by("path")
+    ]
+
+
+def label_of(category: Category) -> str:
+    """The label a category trains under: its path of names joined by "/" (so a model answers per level)."""
+    return (category.full_name or category.name).replace(" › ", "/")
+
+
+def vectorizer() -> Loaded | None:
+    _refresh_active()
+    return _cache.loaded.get(ModelKind.VECTORIZER)
+
+
+def index() -> IVFIndex | None:
+    """The shared index of the active vectoriser, or None before the first ``jiefen reindex``."""
+    vec = vectorizer()
+    if vec is None:
+        return None
+    current = _cache.index
+    if current is not None and current.version == vec.version:
+        return current.obj  # type: ignore[no-any-return]
+    directory = index_dir(vec.version)
+    if not (directory / "CURRENT").exists():
+        return None
+    loaded = IVFIndex(directory)
+    _cache.index = Loaded(vec.version, loaded)
+    return loaded

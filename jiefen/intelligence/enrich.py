@@ -1,0 +1,394 @@
+"""The intake enricher: classification, extraction, related cases and risk for a case about to be saved.
+
+It runs inside the registering transaction, before the case row exists (``case.pk`` is None), so it reads
+only the case's own fields and a few indexed rows; the new case's vector is appended to the shared index once
+the registration has committed. Every part carries its explanation, stored in ``Case.enrichment`` under
+``classification``, ``extraction``, ``similar`` and ``risk``. A failure of any part is logged and leaves that
+part out: enrichment never blocks a registration.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from django.db import transaction
+from django.utils import timezone
+
+from jiefen.cases.models import Case, Category, Channel, MatterStatus, Urgency
+from jiefen.intelligence import engine
+from jiefen.language import extract as ex
+from jiefen.language import risk as risk_mod
+from jiefen.language.text import model_text, normalize
+
+log = logging.getLogger(__name__)
+
+# A suggestion at least this likely is set as the category of a case registered without one.
+APPLY_SCORE = 0.6
+SEARCH_K = 20
+SAME_PROBLEM_SCORE = 0.55
+DUPLICATE_SCORE = 0.92
+DUPLICATE_MINUTES = 30
+DUPLICATE_OVERLAP = 0.8
+
+# Risk urgency (language.risk) → the case's urgency choices. "priority" (a medium flag: a group, a repeat)
+# stays normal: it is flagged for the clerk, but only high and critical flags move a case up the queue.
+RISK_URGENCY = {
+    "normal": Urgency.NORMAL,
+    "priority": Urgency.NORMAL,
+    "urgent": Urgency.URGENT,
+    "emergency": Urgency.CRITICAL,
+}
+_URGENCY_ORDER = [Urgency.NORMAL, Urgency.URGENT, Urgency.CRITICAL]
+
+RISK_LABELS = {
+    "self_harm": "自伤自残言语",
+    "violence": "暴力威胁言语",
+    "escalation": "扬言进京或越级上访",
+    "group": "群体性",
+    "vulnerable": "涉及困难群体",
+    "repeat": "重复信访",
+    "wage_arrears_festival": "春节前后欠薪",
+    "emergency": "需立即处置的紧急情况",
+}
+KIND_LABELS = {
+    "near_duplicate": "重复提交",
+    "same_person": "同一信访人重复信访",
+    "same_problem_same_place": "同一地点同一问题（联名/热点）",
+    "final_matter": "相同事实已复核终结",
+}
+_PLACE_TYPES = ("district", "street", "community", "compound")
+_ORG_TYPES = ex.ORG_TYPES
+# Places specific enough that two cases naming them are about the same place (a district is not).
+_SPECIFIC = ("street", "community", "compound", *ex.ORG_TYPES)
+_PREFIX = re.compile(r"^(?:[A-Z]\d{0,2}[市区县省]|[\u4e00-\u9fff]{2,3}省|来自)+")
+
+
+def case_text(title: str, content: str) -> str:
+    title, content = normalize(title), normalize(content)
+    return content if content.startswith(title) else f"{title} {content}".strip()
+
+
+def place_key(name: str) -> str:
+    """A place or organisation name without the district prefix ("A5区魅力之城小区" → "魅力之城小区")."""
+    return _PREFIX.sub("", str(name))
+
+
+def place_keys(extraction: Any) -> set[str]:
+    """The specific place keys of a stored ``extraction`` entry (4 characters or more)."""
+    if not isinstance(extraction, dict):
+        return set()
+    names = list(extraction.get("specific_places") or [])
+    return {k for k in (place_key(n) for n in names) if len(k) >= 4}
+
+
+def shares_place(a: set[str], b: set[str]) -> list[str]:
+    return sorted({x if len(x) <= len(y) else y for x in a for y in b if x in y or y in x}, key=len)
+
+
+def text_overlap(a: str, b: str) -> float:
+    """Jaccard overlap of the texts' character 4-gram sets: near 1 for the same text sent twice."""
+    ma, mb = model_text(a), model_text(b)
+    ga = {ma[i : i + 4] for i in range(len(ma) - 3)}
+    gb = {mb[i : i + 4] for i in range(len(mb) - 3)}
+    return len(ga & gb) / len(ga | gb) if ga and gb else float(ma == mb)
+
+
+def shared_phrases(query: str, candidate: str, limit: int = 3) -> list[str]:
+    """Maximal phrases (≥ 4 characters) both texts contain, longest first — cheap: sets of 4-grams."""
+    q, c = model_text(query), model_text(candidate)
+    grams = {c[i : i + 4] for i in range(len(c) - 3)}
+    phrases: list[str] = []
+    i = 0
+    while i <= len(q) - 4:
+        if q[i : i + 4] in grams:
+            j = i + 4
+            while j < len(q) and q[j - 3 : j + 1] in grams:
+                j += 1
+            phrases.append(q[i:j])
+            i = j
+        else:
+            i += 1
+    return sorted(dict.fromkeys(phrases), key=len, reverse=True)[:limit]
+
+
+# --- the parts ------------------------------------------------------------------------------------------------
+
+
+def _categories() -> dict[str, Category]:
+    by_label: dict[str, Category] = {}
+    for category in Category.objects.filter(is_active=True):
+        for key in (category.code, category.full_name, engine.label_of(category)):
+            by_label.setdefault(key, category)
+        by_label.setdefault(category.name, category)
+    return by_label
+
+
+def category_for(label: str, categories: dict[str, Category] | None = None) -> Category | None:
+    """The category a predicted label names: by code, full name ("a › b"), path ("a/b") or unique name."""
+    return (categories if categories is not None else _categories()).get(label)
+
+
+def classify(text: str) -> dict[str, Any]:
+    trained = engine.classifier()
+    if trained is not None:
+        suggestions = trained.obj.predict_top([text], 3)[0]
+        model = f"v{trained.version}"
+    else:
+        suggestions = engine.keyword_model().predict_top([text], 3)[0]
+        model = "keywords"
+    if not suggestions:
+        return {}
+    categories = _categories()
+    top = []
+    for s in suggestions:
+        category = category_for(s.label, categories)
+        top.append(
+            {
+                "label": category.full_name if category else s.label,
+                "category_id": category.pk if category else None,
+                "score": s.score,
+                "words": list(s.words),
+            }
+        )
+    best = top[0]
+    words = "、".join(best["words"])
+    reason = (
+        f"依据词语：{words}"
+        if words and trained is not None
+        else f"匹配分类名称或关键词：{words}"
+        if words
+        else ""
+    )
+    return {
+        "category": best["label"],
+        "category_id": best["category_id"],
+        "score": best["score"],
+        "alternatives": [f"{t['label']}（{t['score']:.2f}）" for t in top[1:]],
+        "model": model,
+        "reasons": [r for r in [reason] if r],
+    }
+
+
+def extraction(text: str, today: datetime | None = None) -> tuple[dict[str, Any], list[ex.Entity]]:
+    entities = ex.extract(text, today=today.date() if today else None)
+
+    def names(types: Iterable[str]) -> list[str]:
+        return list(dict.fromkeys(str(e.value) for e in entities if e.type in types))
+
+    places = names(_PLACE_TYPES)
+    buildings = [e.text for e in entities if e.type in ("building", "unit", "room")]
+    result = {
+        "places": places + list(dict.fromkeys(buildings)),
+        "organisations": names(_ORG_TYPES),
+        "specific_places": names(_SPECIFIC),
+        "phones": list(dict.fromkeys(ex.mask_phone(str(e.value)) for e in entities if e.type == "phone")),
+        "id_numbers": list(
+            dict.fromkeys(ex.mask_id_number(str(e.value)) for e in entities if e.type == "id_number")
+        ),
+        "money": [e.text for e in entities if e.type == "money"],
+        "people": [e.text for e in entities if e.type == "people"],
+        "dates": list(dict.fromkeys(e.text for e in entities if e.type == "date")),
+    }
+    return {k: v for k, v in result.items() if v}, entities
+
+
+@dataclass
+class _Hit:
+    case_id: int
+    score: float
+
+
+def related(case: Case, text: str, vector: np.ndarray, places: set[str]) -> dict[str, Any]:
+    """Repeats and related cases for the new case: (a) the same person's earlier cases on the problem,
+    (b) other people's cases on the problem at the same place, (c) cases on the same facts already final
+    after 复核 — and a double submission within minutes."""
+    index = engine.index()
+    hits: dict[int, float] = {}
+    if index is not None:
+        hits = {h.case_id: h.score for h in index.search(vector, SEARCH_K)}
+    person_cases: list[int] = []
+    if case.petitioner_id:
+        person_cases = list(
+            Case.objects.filter(petitioner_id=case.petitioner_id)
+            .order_by("-pk")
+            .values_list("pk", flat=True)[:20]
+        )
+    ids = set(hits) | set(person_cases)
+    if not ids:
+        return {}
+    rows = {
+        c.pk: c
+        for c in Case.objects.filter(pk__in=ids)
+        .select_related("matter")
+        .only(
+            "pk",
+            "receipt_number",
+            "title",
+            "content",
+            "petitioner_id",
+            "received_at",
+            "status",
+            "enrichment",
+            "matter__status",
+            "matter__title",
+        )
+    }
+    missing = [pk for pk in rows if pk not in hits]
+    vec = engine.vectorizer()
+    if missing and vec is not None:
+        scores = vec.obj.transform([case_text(rows[pk].title, rows[pk].content) for pk in missing]) @ vector
+        hits.update({pk: round(float(s), 4) for pk, s in zip(missing, scores, strict=True)})
+    received = case.received_at or timezone.now()
+    found: list[dict[str, Any]] = []
+    for pk, score in sorted(hits.items(), key=lambda kv: -kv[1]):
+        other = rows.get(pk)
+        if other is None:
+            continue
+        other_text = case_text(other.title, other.content)
+        shared = shares_place(places, place_keys((other.enrichment or {}).get("extraction")))
+        minutes = abs((received - other.received_at).total_seconds()) / 60
+        same_person = bool(case.petitioner_id) and other.petitioner_id == case.petitioner_id
+        final = other.matter is not None and other.matter.status == MatterStatus.FINAL
+        if (
+            score >= DUPLICATE_SCORE
+            and minutes <= DUPLICATE_MINUTES
+            and (same_person or not case.petitioner_id)
+            and text_overlap(text, other_text) >= DUPLICATE_OVERLAP
+        ):
+            kind = "near_duplicate"
+        elif final and score >= SAME_PROBLEM_SCORE and (same_person or shared):
+            kind = "final_matter"
+        elif same_person and score >= SAME_PROBLEM_SCORE / 2:
+            kind = "same_person"
+        elif score >= SAME_PROBLEM_SCORE and shared:
+            kind = "same_problem_same_place"
+        else:
+            continue
+        evidence = []
+        if kind == "near_duplicate":
+            evidence.append(f"{int(minutes)}分钟内内容几乎相同")
+        if same_person:
+            evidence.append("同一信访人")
+        if shared:
+            evidence.append("同一地点：" + "、".join(shared))
+        phrases = shared_phrases(text, other_text)
+        if phrases:
+            evidence.append("共同内容：" + "、".join(phrases))
+        if final:
+            evidence.append(f"事项“{other.matter.title}”已复核终结")  # type: ignore[union-attr]
+        found.append(
+            {
+                "label": other.receipt_number,
+                "case_id": other.pk,
+                "matter_id": other.matter_id,
+                "kind": kind,
+                "score": score,
+                "evidence": evidence,
+            }
+        )
+    if not found:
+        return {}
+    return {
+        "cases": found[:10],
+        "reasons": [
+            f"{KIND_LABELS[f['kind']]}：{f['label']}（相似度 {f['score']:.2f}；{'；'.join(f['evidence'])}）"
+            for f in found[:10]
+        ],
+    }
+
+
+def assess_risk(case: Case, text: str, entities: list[ex.Entity], repeats: int) -> dict[str, Any]:
+    report = risk_mod.assess(
+        text,
+        case_date=timezone.localdate(case.received_at) if case.received_at else None,
+        previous_count=repeats,
+        entities=entities,
+    )
+    if not report.flags:
+        return {}
+    return {
+        "level": report.level,
+        "urgency": RISK_URGENCY[report.urgency],
+        "flags": [f.code for f in report.flags],
+        "emergency_flag": report.flag("emergency") is not None,
+        "reasons": [f"{RISK_LABELS.get(f.code, f.code)}：{'、'.join(f.words)}" for f in report.flags],
+    }
+
+
+# --- the enricher --------------------------------------------------------------------------------------------
+
+
+def language_enrichment(case: Case) -> dict[str, Any]:
+    """An intake enricher (see ``jiefen.cases.services.intake_enrichers``)."""
+    text = case_text(case.title, case.content)
+    if not text:
+        return {}
+    result: dict[str, Any] = {}
+    try:
+        result["classification"] = classify(text)
+        suggested = result["classification"].get("category_id")
+        if (
+            case.category_id is None
+            and suggested is not None
+            and result["classification"]["score"] >= APPLY_SCORE
+        ):
+            case.category_id = suggested
+            result["classification"]["applied"] = True
+    except Exception:
+        log.exception("classification failed")
+    entities: list[ex.Entity] = []
+    try:
+        result["extraction"], entities = extraction(text, case.received_at)
+    except Exception:
+        log.exception("extraction failed")
+    vector = None
+    try:
+        vec = engine.vectorizer()
+        if vec is not None:
+            vector = vec.obj.transform([text])[0]
+            result["similar"] = related(case, text, vector, place_keys(result.get("extraction")))
+            _after_commit(case, vector, vec.version, result["similar"])
+    except Exception:
+        log.exception("similar-case search failed")
+    try:
+        repeats = sum(1 for f in (result.get("similar") or {}).get("cases", []) if f["kind"] == "same_person")
+        result["risk"] = assess_risk(case, text, entities, repeats)
+        wanted = result["risk"].get("urgency")
+        if wanted and _URGENCY_ORDER.index(wanted) > _URGENCY_ORDER.index(Urgency(case.urgency)):
+            case.urgency = wanted
+    except Exception:
+        log.exception("risk assessment failed")
+    return {key: value for key, value in result.items() if value}
+
+
+def _after_commit(case: Case, vector: np.ndarray, version: int, similar: dict[str, Any]) -> None:
+    """Once the registration has committed (and the case has its id): add its vector to the shared index,
+    and merge a double submission into the earlier case."""
+
+    def add() -> None:
+        index = engine.index()
+        if case.pk is None or index is None or engine.vectorizer() is None:
+            return
+        if engine.vectorizer().version != version:  # type: ignore[union-attr]
+            return  # reindexed meanwhile: the new index was built from the database
+        index.add(vector.reshape(1, -1), [case.pk])
+
+    transaction.on_commit(add)
+    duplicate = next((f for f in similar.get("cases", []) if f["kind"] == "near_duplicate"), None)
+    if duplicate is not None and case.channel != Channel.IMPORT:
+        transaction.on_commit(lambda: _merge_duplicate(case, duplicate["case_id"]))
+
+
+def _merge_duplicate(case: Case, into_id: int) -> None:
+    from jiefen.intelligence.services import merge_double_submission
+
+    try:
+        merge_double_submission(case_id=case.pk, into_id=into_id)
+    except Exception:
+        log.exception("auto-merge of case %s into %s failed", case.pk, into_id)

@@ -1,0 +1,326 @@
+"""Every change the language engine makes: category corrections, merges of double submissions, training and
+activating models, building the similar-case index, confirming a proposed link to a matter."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.db import transaction
+from django.db.models import F, Max, Q
+from django.utils import timezone
+
+from jiefen.cases.actors import Actor
+from jiefen.cases.events import new_event
+from jiefen.cases.models import Case, Category, EventKind, Matter
+from jiefen.cases.services import link_to_matter, merge_case
+from jiefen.cases.services._core import _finish, _staff
+from jiefen.cases.workflow import OPEN_STATES, CaseStatus
+from jiefen.core.errors import Conflict, InvalidInput, NotAllowed
+from jiefen.intelligence import engine
+from jiefen.intelligence.enrich import case_text
+from jiefen.intelligence.models import Correction, ModelKind, ModelVersion
+from jiefen.language import classify as clf
+from jiefen.language.io import cell_text, read_labelled, read_table
+from jiefen.language.similar import CaseVectorizer, IVFIndex
+from jiefen.org.models import Role, User
+
+# Who may set a case's category: the office staff who register and dispatch.
+CATEGORY_EDITORS = (Role.RECEPTION_CLERK, Role.DISPATCHER, Role.ADMIN)
+# Cases whose category is settled enough to learn from (besides any case a staff member corrected).
+SETTLED_STATES = (CaseStatus.CLOSED, CaseStatus.FINAL, CaseStatus.REVIEWED, CaseStatus.REPLIED)
+
+
+# --- corrections ------------------------------------------------------------------------------------------------
+
+
+def set_category(*, case: Case, category: Category, actor: Actor) -> Case:
+    """A staff member sets the case's category. The change is a ``field_changed`` event with the previous and
+    the suggested category, and a ``Correction`` row that the next training learns from."""
+    user = _staff(actor, "只有工作人员可以修改分类")
+    if not user.has_role(*CATEGORY_EDITORS):
+        raise NotAllowed("只有接访员、交办员和管理员可以修改分类")
+    if not category.is_active:
+        raise InvalidInput(f"分类“{category.full_name}”已停用")
+    if case.category_id == category.pk:
+        raise InvalidInput("该信访件已是这一分类")
+    suggested_id = ((case.enrichment or {}).get("classification") or {}).get("category_id")
+    suggested = Category.objects.filter(pk=suggested_id).first() if suggested_id else None
+    with transaction.atomic():
+        previous = case.category
+        changed = Case.objects.filter(pk=case.pk, version=case.version).update(
+            category=category, version=F("version") + 1, updated_at=timezone.now()
+        )
+        if not changed:
+            raise Conflict("该信访件刚刚已被其他人处理，请刷新页面查看最新情况后再操作")
+        case.category, case.version = category, case.version + 1
+        Correction.objects.create(
+            case=case, previous=previous, suggested=suggested, category=category, actor=user
+        )
+        event = new_event(
+            case=case,
+            kind=EventKind.FIELD_CHANGED,
+            actor=user,
+            note=f"分类改为“{category.full_name}”",
+            data={
+                "category": category.code,
+                "previous": previous.code if previous else None,
+                "suggested": suggested.code if suggested else None,
+            },
+        )
+        _finish(case, [event])
+    return case
+
+
+# --- related cases ----------------------------------------------------------------------------------------------
+
+
+def confirm_related(*, case: Case, other: Case, actor: Actor) -> Case:
+    """A clerk confirms a proposed related case: ``case`` joins ``other``'s matter (with its evidence)."""
+    proposed = {f.get("case_id") for f in ((case.enrichment or {}).get("similar") or {}).get("cases", [])}
+    if other.pk not in proposed:
+        raise InvalidInput(f"{other.receipt_number} 不在本件的相似信访件建议中")
+    if other.matter_id is None:
+        raise InvalidInput(f"{other.receipt_number} 没有事项")
+    return link_to_matter(case=case, matter=Matter.objects.get(pk=other.matter_id), actor=actor)
+
+
+def merge_double_submission(*, case_id: int, into_id: int) -> Case | None:
+    """Merge a double submission (same petitioner, near-identical text within minutes) into the earlier case,
+    as the staff member who registered it. A case registered by no staff member (web, phone app) keeps the
+    suggestion on its page for a clerk, since the system actor may not merge."""
+    case = Case.objects.select_related("registered_by").get(pk=case_id)
+    into = Case.objects.get(pk=into_id)
+    actor = case.registered_by
+    if not isinstance(actor, User) or case.status not in OPEN_STATES or into.status not in OPEN_STATES:
+        return None
+    if not actor.has_role(Role.RECEPTION_CLERK, Role.DISPATCHER, Role.ADMIN):
+        return None
+    return merge_case(case=case, into=into, actor=actor)
+
+
+# --- models ------------------------------------------------------------------------------------------------------
+
+
+def _next_version(kind: str) -> int:
+    return (ModelVersion.objects.filter(kind=kind).aggregate(v=Max("version"))["v"] or 0) + 1
+
+
+def register_model(
+    *, kind: str, path: Path, metrics: dict[str, Any], training_size: int, source: str, activate: bool = True
+) -> ModelVersion:
+    with transaction.atomic():
+        version = ModelVersion.objects.create(
+            kind=kind,
+            version=_next_version(kind),
+            path=str(path),
+            metrics=metrics,
+            training_size=training_size,
+            source=source[:200],
+        )
+        if activate:
+            activate_model(model=version)
+    return version
+
+
+def activate_model(*, model: ModelVersion) -> ModelVersion:
+    """Make ``model`` the active one of its kind; every process picks it up within seconds."""
+    with transaction.atomic():
+        ModelVersion.objects.filter(kind=model.kind, active=True).exclude(pk=model.pk).update(active=False)
+        ModelVersion.objects.filter(pk=model.pk).update(active=True)
+        model.active = True
+    engine.reset()
+    return model
+
+
+@dataclass
+class Trained:
+    model: clf.Model
+    version: ModelVersion | None
+    path: Path
+
+
+def _holdout_metrics(texts: Sequence[str], labels: Sequence[str]) -> dict[str, Any]:
+    """Metrics on a held-out fifth, split by text group (repeats never straddle the split)."""
+    if len(texts) < 50 or len(set(labels)) < 2:
+        return {"n": len(texts), "note": "too few examples for a held-out evaluation"}
+    groups = clf.text_groups(texts)
+    test = [g % 5 == 0 for g in groups]
+    train_x = [t for t, h in zip(texts, test, strict=True) if not h]
+    train_y = [y for y, h in zip(labels, test, strict=True) if not h]
+    if len(set(train_y)) < 2:
+        return {"n": len(texts)}
+    model = clf.train(train_x, train_y, calibrate_folds=0)
+    held_x = [t for t, h in zip(texts, test, strict=True) if h]
+    held_y = [y for y, h in zip(labels, test, strict=True) if h]
+    metrics = clf.evaluate(model, held_x, held_y)
+    metrics["split"] = "text groups, 1/5 held out"
+    return metrics
+
+
+def train_classifier(
+    *,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    source: str,
+    output: Path | None = None,
+    evaluate: bool = True,
+) -> Trained:
+    """Train on ``texts``/``labels``, write the versioned model file with its metrics, record the version in
+    the model table and activate it (unless ``output`` names a file outside the office's model directory)."""
+    if len(texts) < 2:
+        raise InvalidInput("训练数据太少")
+    metrics = _holdout_metrics(texts, labels) if evaluate else {}
+    model = clf.train(list(texts), list(labels))
+    metrics["labels"] = len(model.labels)
+    model.metrics = metrics
+    register = output is None
+    version_number = _next_version(ModelKind.CLASSIFIER) if register else None
+    path = output or engine.models_dir() / f"classifier-v{version_number}.joblib"
+    model.save(path)
+    version = None
+    if register:
+        version = register_model(
+            kind=ModelKind.CLASSIFIER, path=path, metrics=metrics, training_size=len(texts), source=source
+        )
+    return Trained(model, version, path)
+
+
+def training_data_from_db() -> tuple[list[str], list[str]]:
+    """The office's own history: settled cases with a category, and every case a staff member categorised."""
+    corrected = Correction.objects.values("case_id")
+    cases = (
+        Case.objects.filter(category__isnull=False)
+        .filter(Q(status__in=SETTLED_STATES) | Q(pk__in=corrected))
+        .select_related("category")
+        .only("title", "content", "category__name", "category__full_name")
+    )
+    texts, labels = [], []
+    for case in cases.iterator(chunk_size=2000):
+        text = case_text(case.title, case.content)
+        if text:
+            texts.append(text)
+            labels.append(engine.label_of(case.category))  # type: ignore[arg-type]
+    return texts, labels
+
+
+def read_training_file(path: str | Path, text_column: str, label_column: str) -> tuple[list[str], list[str]]:
+    columns = [c.strip() for c in text_column.split(",") if c.strip()]
+    pairs = read_labelled(path, text_column=columns, label_column=label_column)
+    return [t for t, _ in pairs], [y for _, y in pairs]
+
+
+def classify_rows(
+    *,
+    rows: Iterable[dict[str, Any]],
+    text_column: str,
+    model: clf.Model | clf.KeywordModel,
+    batch: int = 2000,
+) -> Iterable[dict[str, Any]]:
+    """The rows with ``predicted`` and ``score`` (and ``explanation``) added, in batches."""
+    columns = [c.strip() for c in text_column.split(",") if c.strip()]
+    pending: list[dict[str, Any]] = []
+
+    def flush() -> Iterable[dict[str, Any]]:
+        texts = [" ".join(t for t in (cell_text(r.get(c)) for c in columns) if t) for r in pending]
+        for row, top in zip(pending, model.predict_top(texts, 1), strict=True):
+            best = top[0] if top else None
+            row["predicted"] = best.label if best else ""
+            row["score"] = f"{best.score:.4f}" if best else ""
+            row["explanation"] = "、".join(best.words) if best else ""
+            yield row
+
+    for row in rows:
+        missing = [c for c in columns if c not in row]
+        if missing:
+            raise InvalidInput(f"没有列“{missing[0]}”；现有列：{', '.join(map(str, row))}")
+        pending.append(row)
+        if len(pending) >= batch:
+            yield from flush()
+            pending = []
+    if pending:
+        yield from flush()
+
+
+# --- the similar-case index -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Reindexed:
+    vectorizer: ModelVersion
+    cases: int
+    directory: Path
+
+
+def reindex(*, fit_texts: Sequence[str] | None = None, refit: bool = True, chunk: int = 20_000) -> Reindexed:
+    """Rebuild the similar-case index from the database: fit a new vectoriser (on ``fit_texts``, or on the
+    cases themselves), vectorise every case in chunks, write the index under ``DATA_DIR/similar/v<version>``
+    and activate the vectoriser. Cases registered while this runs are added by the index's next rebuild; run it
+    when the office is quiet (a nightly job), or after a large import."""
+    rows = Case.objects.order_by("pk").values_list("pk", "title", "content")
+    total = rows.count()
+    if total < 3:
+        raise InvalidInput("信访件太少，无法建立相似检索索引（至少需要3件）")
+    active = ModelVersion.objects.filter(kind=ModelKind.VECTORIZER, active=True).first()
+    if refit or active is None:
+        corpus = (
+            list(fit_texts) if fit_texts else [case_text(t, c) for _, t, c in rows.iterator(chunk_size=chunk)]
+        )
+        vectorizer = CaseVectorizer().fit(corpus)
+        number = _next_version(ModelKind.VECTORIZER)
+        path = engine.models_dir() / f"vectorizer-v{number}.npz"
+        vectorizer.save(path)
+    else:
+        vectorizer = CaseVectorizer.load(active.path)
+        number, path = active.version, Path(active.path)
+    vectors = np.zeros((total, vectorizer.dim), dtype=np.float32)
+    ids = np.zeros(total, dtype=np.int64)
+    start = 0
+    batch: list[tuple[int, str]] = []
+    for pk, title, content in rows.iterator(chunk_size=chunk):
+        batch.append((pk, case_text(title, content)))
+        if len(batch) >= chunk:
+            vectors[start : start + len(batch)] = vectorizer.transform([t for _, t in batch])
+            ids[start : start + len(batch)] = [pk for pk, _ in batch]
+            start += len(batch)
+            batch = []
+    if batch:
+        vectors[start : start + len(batch)] = vectorizer.transform([t for _, t in batch])
+        ids[start : start + len(batch)] = [pk for pk, _ in batch]
+        start += len(batch)
+    directory = engine.index_dir(number)
+    if directory.exists():
+        import shutil
+
+        shutil.rmtree(directory)
+    IVFIndex.create(directory, vectors[:start], ids[:start])
+    if active is not None and active.version == number:
+        model = active
+    else:
+        model = register_model(
+            kind=ModelKind.VECTORIZER,
+            path=path,
+            metrics={"dim": vectorizer.dim, "indexed": start, "at": dt.datetime.now(dt.UTC).isoformat()},
+            training_size=len(fit_texts) if fit_texts else start,
+            source="cases",
+        )
+    engine.reset()
+    return Reindexed(model, start, directory)
+
+
+def compact_index() -> int:
+    """Merge the index's append log into its cells (a periodic job); the number of cases indexed."""
+    index = engine.index()
+    if index is None:
+        return 0
+    index.compact()
+    index.cleanup()
+    return len(index)
+
+
+def read_rows(path: str | Path) -> Iterable[dict[str, Any]]:
+    return read_table(path)
