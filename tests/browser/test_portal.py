@@ -138,3 +138,27 @@ def test_an_emergency_shows_the_numbers_at_once(phone_page: Any, shoot: Any, db:
     page.wait_for_url("**/portal/receipt/**")
     expect(page.locator(".p-sos-box")).to_contain_text("119")
     shoot(page, "portal-07-emergency-phone", full_page=False)
+
+
+def test_a_clerk_registers_a_walk_in_and_the_lookup_shows_the_persons_earlier_case(
+    new_page: Any, login: Any, shoot: Any, make_case: Any, clerk: Any
+) -> None:
+    """The desk side of intake: typing the phone number shows the person's earlier case (htmx, masked)."""
+    from playwright.sync_api import expect
+
+    earlier = make_case()
+    page = new_page()
+    login(page, "clerk")
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="来访登记").click()
+    page.wait_for_url("**/intake/register/")
+    page.get_by_label("电话", exact=True).first.fill("13800138000")
+    expect(page.locator("#lookup")).to_contain_text(earlier.receipt_number)
+    expect(page.locator("#lookup")).to_contain_text("138****8000")
+    page.get_by_label("姓名", exact=True).fill("张三")
+    page.get_by_label("标题").fill("楼道堆放杂物")
+    page.get_by_label("反映内容").fill("信访人称：3号楼楼道长期堆放杂物，物业不清理。")
+    shoot(page, "intake-01-desk-form")
+    page.get_by_role("button", name="登记").click()
+    page.wait_for_url("**/cases/*/")
+    expect(page.get_by_role("status")).to_contain_text("已登记：受理编号")
+    shoot(page, "intake-02-registered")
