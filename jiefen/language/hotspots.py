@@ -118,10 +118,36 @@ _GENERIC_HEADS = (
 )
 
 
+# A kind of place with no name ("幼儿园", "医院") is not one place.
+_BARE_KINDS = frozenset(
+    [
+        "幼儿园",
+        "学校",
+        "小学",
+        "中学",
+        "大学",
+        "学院",
+        "医院",
+        "卫生院",
+        "公司",
+        "物业",
+        "物业公司",
+        "社区",
+        "街道",
+        "小区",
+        "工地",
+        "商场",
+        "市场",
+        "银行",
+        "派出所",
+    ]
+)
+
+
 def normalise_anchor(name: str) -> str:
     name = _PREFIX_RE.sub("", name.strip())
     name = _SUFFIX_RE.sub("", name)
-    if len(name) < 2 or name.startswith(_GENERIC_HEADS):
+    if len(name) < 2 or name.startswith(_GENERIC_HEADS) or name in _BARE_KINDS:
         return ""
     return name
 
