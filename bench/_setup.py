@@ -21,7 +21,9 @@ def fresh_database(kind: str, name: str) -> str:
         import psycopg
 
         db = f"jiefen_bench_{name}"
-        with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True) as conn:
+        with psycopg.connect(
+            "host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True
+        ) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{db}"')
         url = f"postgres://postgres@127.0.0.1:5432/{db}"

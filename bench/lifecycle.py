@@ -24,7 +24,9 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--single", type=int, default=5_000, help="how many to register one by one")
     parser.add_argument("--batch", type=int, default=500, help="batch size for the rest")
-    parser.add_argument("--move-share", type=float, default=0.2, help="share of cases moved beyond acceptance")
+    parser.add_argument(
+        "--moved", type=int, default=5_000, help="how many cases to move through the lifecycle"
+    )
     args = parser.parse_args()
     url = fresh_database(args.database, "lifecycle")
 
@@ -43,14 +45,27 @@ def main() -> None:
     streets = [create_unit(code=f"S{i}", name=f"街道{i}", kind="street", parent=root) for i in range(9)]
 
     def user(name: str, roles: list[str], unit: Any) -> Any:
-        return create_user(username=name, password="bench-pass-123", roles=roles, unit_code=unit.code, actor=None, validate=False)
+        return create_user(
+            username=name,
+            password="bench-pass-123",
+            roles=roles,
+            unit_code=unit.code,
+            actor=None,
+            validate=False,
+        )
 
     clerk = user("clerk", ["reception_clerk"], root)
     dispatcher = user("dispatcher", ["dispatcher"], root)
     handlers = [user(f"h{i}", ["unit_handler"], s) for i, s in enumerate(streets)]
     leaders = [user(f"l{i}", ["unit_leader"], s) for i, s in enumerate(streets)]
     rng = random.Random(7)
-    titles = ["小区车辆乱停堵塞消防通道", "楼上装修噪音扰民", "屋顶漏水多次报修无人处理", "物业费上涨不合理", "拖欠农民工工资"]
+    titles = [
+        "小区车辆乱停堵塞消防通道",
+        "楼上装修噪音扰民",
+        "屋顶漏水多次报修无人处理",
+        "物业费上涨不合理",
+        "拖欠农民工工资",
+    ]
 
     print(f"database: {args.database} ({connection.vendor}), cases: {args.cases:,}")
 
@@ -78,31 +93,42 @@ def main() -> None:
         cases.extend(r.case for r in services.register_cases(intakes=batch, actor=clerk).registered)
     bulk = time.perf_counter() - started
     if bulk_n:
-        print(f"creation, in batches of {args.batch}: {bulk_n:,} cases in {bulk:.1f} s = {bulk_n / bulk:,.0f} cases/s")
-    print(f"creation overall: {len(cases):,} cases in {single + bulk:.1f} s = {len(cases) / (single + bulk):,.0f} cases/s")
+        print(
+            f"creation, in batches of {args.batch}: {bulk_n:,} cases in {bulk:.1f} s = {bulk_n / bulk:,.0f} cases/s"
+        )
+    print(
+        f"creation overall: {len(cases):,} cases in {single + bulk:.1f} s = {len(cases) / (single + bulk):,.0f} cases/s"
+    )
 
-    # Moves: accept everything; dispatch, sign, reply and close a share, so the open set stays large.
+    # Moves on a sample: accept, dispatch, sign, reply and close; the rest stay open for the sweep.
     moves = 0
+    sample = cases[: args.moved]
     started = time.perf_counter()
-    for case in cases:
-        services.accept_case(case=case, actor=dispatcher)
-        moves += 1
-    share = cases[: int(len(cases) * args.move_share)]
-    for case in share:
+    for case in sample:
         k = case.pk % 9
+        services.accept_case(case=case, actor=dispatcher)
         (lead,) = services.dispatch_case(case=case, actor=dispatcher, lead_unit=streets[k])
         services.sign_assignment(assignment=lead, actor=handlers[k])
         case.refresh_from_db(fields=["status", "version"])
-        moves += 2
-    for case in share[: len(share) // 2]:
+        moves += 3
+    for case in sample[: len(sample) // 2]:
         k = case.pk % 9
-        reply = services.draft_reply(case=case, actor=handlers[k], facts="已核实", basis="依据", conclusion="已处理", review_rights="30日内可申请复查")
+        reply = services.draft_reply(
+            case=case,
+            actor=handlers[k],
+            facts="已核实",
+            basis="依据",
+            conclusion="已处理",
+            review_rights="30日内可申请复查",
+        )
         services.approve_reply(reply=reply, actor=leaders[k])
         services.send_reply(case=case, actor=handlers[k])
         services.record_feedback(case=case, actor=CITIZEN, resolved="resolved", satisfaction="satisfied")
-        moves += 3  # reply (with follow-up start) and close
+        moves += 3  # reply, start of follow-up, close
     move_time = time.perf_counter() - started
-    print(f"moves: {moves:,} lifecycle moves in {move_time:.1f} s = {moves / move_time:,.0f} moves/s")
+    print(
+        f"moves: {moves:,} lifecycle moves on {len(sample):,} cases in {move_time:.1f} s = {moves / move_time:,.0f} moves/s"
+    )
 
     open_cases = Case.objects.exclude(status__in=["closed"]).count()
     running = Clock.objects.filter(state=ClockState.RUNNING).count()
@@ -126,7 +152,9 @@ def main() -> None:
         )
     t0 = time.perf_counter()
     check = verify_chain()
-    print(f"audit chain: {'intact' if check.ok else 'BROKEN'} over {check.checked:,} entries, verified in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"audit chain: {'intact' if check.ok else 'BROKEN'} over {check.checked:,} entries, verified in {time.perf_counter() - t0:.1f} s"
+    )
     print(f"database url: {url}")
 
 
