@@ -192,3 +192,17 @@ def test_schematic_boundaries_are_tidy_deterministic_and_fill_only_empty_ones(
         [[1, 1], [2, 1], [2, 2], [1, 1]]
     ]
     assert fill_missing_boundaries() == 0
+
+
+def test_the_api_gives_the_rates_to_staff_and_refuses_others(
+    leader: Any, three_cases: list[Case], district: dict[str, Any]
+) -> None:
+    body = client_for(leader).get("/api/analytics/rates").json()
+    assert (body["received"], body["rated"], body["satisfaction_rate"]) == (3, 0, None)
+    from jiefen.org.services import create_user
+
+    nobody = create_user(
+        username="nobody2", password="x-pass-8731", roles=[], unit_code=None, actor=None, validate=False
+    )
+    assert client_for(nobody).get("/api/analytics/rates").status_code == 403
+    assert client_for(leader).get("/api/analytics/hotspots").json() == []
