@@ -77,7 +77,8 @@ def _refresh_if_stale() -> None:
     """In the embedded mode the dashboard counts new events itself when it finds some (a few ms when there
     are none); in production the beat job does it."""
     if settings.CELERY_TASK_ALWAYS_EAGER and is_stale():
-        refresh_rollups()
+        # One batch at most, so a page never waits on a backlog of a big import; the scheduled job does the rest.
+        refresh_rollups(max_batches=1)
 
 
 def _form_context(f: queries.Filters) -> dict[str, Any]:
