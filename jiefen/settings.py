@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "jiefen.portal",
     "jiefen.transfer",
     "jiefen.analytics",
+    "jiefen.intelligence",
 ]
 
 MIDDLEWARE = [
