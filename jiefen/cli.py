@@ -190,6 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     from jiefen.analytics.cli import add_commands as add_analytics_commands
 
     add_analytics_commands(add)  # jiefen hotspots, jiefen rollups
+    from jiefen.intelligence.cli import add_commands as add_intelligence_commands
+
+    add_intelligence_commands(add)  # jiefen train, classify, similar, reindex
     manage = add("manage", cmd_manage, "run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
