@@ -12,15 +12,23 @@ from scipy import sparse
 from jiefen.cases.models import Case, MatterStatus
 from jiefen.core.errors import InvalidInput
 from jiefen.intelligence import engine
-from jiefen.intelligence.enrich import KIND_LABELS, case_text, place_keys, shared_phrases, shares_place
+from jiefen.intelligence.enrich import (
+    KIND_LABELS,
+    case_text,
+    place_keys,
+    shared_phrases,
+    shares_place,
+    text_overlap,
+)
 from jiefen.intelligence.models import Correction, ModelVersion
 
 # Candidates fetched from the index and re-ranked on their full texts.
 CANDIDATES = 200
 TITLE_WEIGHT = 0.3
 PLACE_BONUS = 0.1
-# Cases at least this close (vector cosine) are copies of one submission: listed together, counted once.
+# Cases this close (vector cosine and shared 4-grams) are copies of one submission: listed together, counted once.
 COPY_SCORE = 0.95
+COPY_OVERLAP = 0.8
 
 
 @dataclass
@@ -107,12 +115,16 @@ def related_cases(case: Case, top: int = 10, *, cases: QuerySet[Case] | None = N
     vectors = vec.obj.transform(texts)
     copies_of_case: list[int] = []
     groups: list[list[int]] = []
+
+    def copies(a: np.ndarray, a_text: str, i: int) -> bool:
+        return float(vectors[i] @ a) >= COPY_SCORE and text_overlap(a_text, texts[i]) >= COPY_OVERLAP
+
     for i in order:
-        if float(vectors[i] @ vector) >= COPY_SCORE:
+        if copies(vector, text, int(i)):
             copies_of_case.append(int(i))
             continue
         for group in groups:
-            if float(vectors[i] @ vectors[group[0]]) >= COPY_SCORE:
+            if copies(vectors[group[0]], texts[group[0]], int(i)):
                 group.append(int(i))
                 break
         else:

@@ -270,7 +270,10 @@ def reindex(*, fit_texts: Sequence[str] | None = None, refit: bool = True, chunk
         corpus = (
             list(fit_texts) if fit_texts else [case_text(t, c) for _, t, c in rows.iterator(chunk_size=chunk)]
         )
-        vectorizer = CaseVectorizer().fit(corpus)
+        try:
+            vectorizer = CaseVectorizer().fit(corpus)
+        except ValueError as exc:
+            raise InvalidInput("信访件的文字太少，无法建立相似检索索引") from exc
         number = _next_version(ModelKind.VECTORIZER)
         path = engine.models_dir() / f"vectorizer-v{number}.npz"
         vectorizer.save(path)
