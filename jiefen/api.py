@@ -47,3 +47,7 @@ api.add_router("/portal", portal_router)
 from jiefen.analytics.api import router as analytics_router  # noqa: E402
 
 api.add_router("/analytics", analytics_router)
+
+from jiefen.intelligence.api import router as intelligence_router  # noqa: E402
+
+api.add_router("/intelligence", intelligence_router)
