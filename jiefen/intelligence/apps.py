@@ -9,8 +9,17 @@ class IntelligenceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from jiefen.cases.models import Category
         from jiefen.cases.services import intake_enrichers
+        from jiefen.intelligence.engine import forget_keywords
         from jiefen.intelligence.enrich import language_enrichment
+
+        # Keyword rules come from category names and synonyms: an admin's edit takes effect at once here
+        # (other processes rebuild theirs within ``engine.TAXONOMY_SECONDS``).
+        post_save.connect(forget_keywords, sender=Category, dispatch_uid="intelligence-keywords")
+        post_delete.connect(forget_keywords, sender=Category, dispatch_uid="intelligence-keywords-d")
 
         # First in the list: a category suggested with confidence is set on a case that came without one, so
         # the routing enricher after it can use the category.

@@ -27,6 +27,8 @@ from jiefen.language.similar import CaseVectorizer, IVFIndex
 log = logging.getLogger(__name__)
 
 CHECK_SECONDS = 2.0
+# Another process's edit of the taxonomy reaches this one's keyword rules within this time.
+TAXONOMY_SECONDS = 60.0
 
 
 def models_dir() -> Path:
@@ -59,6 +61,8 @@ class _Cache:
         self.loaded: dict[str, Loaded] = {}
         self.index: Loaded | None = None
         self.keywords: KeywordModel | None = None
+        self.categories: dict[str, Category] | None = None
+        self.taxonomy_at = 0.0
 
     def reset(self) -> None:
         with self.lock:
@@ -67,6 +71,7 @@ class _Cache:
             self.loaded.clear()
             self.index = None
             self.keywords = None
+            self.categories = None
 
 
 _cache = _Cache()
@@ -78,7 +83,23 @@ def reset() -> None:
 
 
 def forget_keywords(**_: Any) -> None:
+    """A category changed: rebuild the keyword rules and the label → category map on next use."""
     _cache.keywords = None
+    _cache.categories = None
+
+
+def categories() -> dict[str, Category]:
+    """Active categories by every label a model may predict: code, full name, "/" path, name."""
+    _taxonomy_fresh()
+    found = _cache.categories
+    if found is None:
+        found = {}
+        for category in Category.objects.filter(is_active=True):
+            for key in (category.code, category.full_name, label_of(category)):
+                found.setdefault(key, category)
+            found.setdefault(category.name, category)
+        _cache.categories = found
+    return found
 
 
 def _refresh_active() -> None:
@@ -88,8 +109,8 @@ def _refresh_active() -> None:
     rows = ModelVersion.objects.filter(active=True).values_list("kind", "version", "path")
     active: dict[str, int | None] = {ModelKind.CLASSIFIER: None, ModelKind.VECTORIZER: None}
     paths: dict[str, str] = {}
-    for kind, version, path in rows:
-        active[kind] = version
+    for kind, number, path in rows:
+        active[kind] = number
         paths[kind] = path
     with _cache.lock:
         _cache.active = active
@@ -113,7 +134,15 @@ def classifier() -> Loaded | None:
     return _cache.loaded.get(ModelKind.CLASSIFIER)
 
 
+def _taxonomy_fresh() -> None:
+    if time.monotonic() - _cache.taxonomy_at > TAXONOMY_SECONDS:
+        _cache.keywords = None
+        _cache.categories = None
+        _cache.taxonomy_at = time.monotonic()
+
+
 def keyword_model() -> KeywordModel:
+    _taxonomy_fresh()
     model = _cache.keywords
     if model is None:
         model = KeywordModel.from_taxonomy(taxonomy_entries())

@@ -120,18 +120,9 @@ def shared_phrases(query: str, candidate: str, limit: int = 3) -> list[str]:
 # --- the parts ------------------------------------------------------------------------------------------------
 
 
-def _categories() -> dict[str, Category]:
-    by_label: dict[str, Category] = {}
-    for category in Category.objects.filter(is_active=True):
-        for key in (category.code, category.full_name, engine.label_of(category)):
-            by_label.setdefault(key, category)
-        by_label.setdefault(category.name, category)
-    return by_label
-
-
 def category_for(label: str, categories: dict[str, Category] | None = None) -> Category | None:
     """The category a predicted label names: by code, full name ("a › b"), path ("a/b") or unique name."""
-    return (categories if categories is not None else _categories()).get(label)
+    return (categories if categories is not None else engine.categories()).get(label)
 
 
 def classify(text: str) -> dict[str, Any]:
@@ -144,7 +135,7 @@ def classify(text: str) -> dict[str, Any]:
         model = "keywords"
     if not suggestions:
         return {}
-    categories = _categories()
+    categories = engine.categories()
     top = []
     for s in suggestions:
         category = category_for(s.label, categories)

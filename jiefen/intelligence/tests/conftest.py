@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _private_data_dir(settings: Any, tmp_path: Path) -> None:
+def _private_data_dir(settings: Any, tmp_path: Path) -> Iterator[None]:
     from jiefen.intelligence import engine
 
     settings.DATA_DIR = tmp_path / "data"

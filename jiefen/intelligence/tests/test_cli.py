@@ -23,7 +23,7 @@ ROADS = "道路破损积水，路灯不亮，希望维修"
 
 
 def _rows(n: int) -> list[dict[str, str]]:
-    rows = []
+    rows: list[dict[str, str]] = []
     for i in range(n):
         for text, label in ((NOISE, "环境保护"), (WAGES, "劳动和社会保障"), (ROADS, "交通运输")):
             rows.append({"编号": str(len(rows)), "留言详情": f"{text}{i}号", "一级标签": label})
