@@ -6,6 +6,7 @@ Every view, endpoint and export that shows a case goes through ``cases_visible_t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -13,7 +14,8 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from jiefen.cases.models import Assignment, Case
+from jiefen.cases.models import Assignment, Case, CaseType, Channel, ClockColour
+from jiefen.cases.workflow import CaseStatus
 from jiefen.core import crypto
 from jiefen.org.models import Role, Unit, User
 
@@ -75,6 +77,20 @@ def assignments_for_user(user: User) -> QuerySet[Assignment]:
     return Assignment.objects.filter(unit__path__startswith=user.unit.path)
 
 
+def _date_or_none(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
 @dataclass
 class CaseFilters:
     status: str = ""
@@ -86,6 +102,26 @@ class CaseFilters:
     date_from: date | None = None
     date_to: date | None = None
     q: str = ""
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, str]) -> CaseFilters:
+        """The filters of a list page's query string; unknown values are ignored, not errors."""
+
+        def choice(name: str, allowed: list[str]) -> str:
+            value = params.get(name, "")
+            return value if value in allowed else ""
+
+        return cls(
+            status=choice("status", CaseStatus.values),
+            colour=choice("colour", ClockColour.values),
+            unit=_int_or_none(params.get("unit")),
+            category=_int_or_none(params.get("category")),
+            channel=choice("channel", Channel.values),
+            case_type=choice("case_type", CaseType.values),
+            date_from=_date_or_none(params.get("date_from")),
+            date_to=_date_or_none(params.get("date_to")),
+            q=params.get("q", "")[:200],
+        )
 
 
 def filter_cases(qs: QuerySet[Case], filters: CaseFilters) -> QuerySet[Case]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import secrets
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from jiefen.cases import queries
-from jiefen.cases.models import CaseType, Channel, ClockColour
-from jiefen.cases.workflow import CaseStatus
+from jiefen.cases.models import CaseType, Channel
 from jiefen.core.errors import DomainError, InvalidInput
 from jiefen.org.models import Role
 from jiefen.transfer import readers, services, tasks
@@ -119,13 +117,6 @@ def import_rejects(request: HttpRequest, run_id: int) -> HttpResponse | FileResp
     )
 
 
-def _parse_date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 def _parse_int(value: str | None) -> int | None:
     try:
         return int(value) if value else None
@@ -137,17 +128,7 @@ def _parse_int(value: str | None) -> int | None:
 def export_csv(request: HttpRequest) -> HttpResponse:
     """The case list, with the list's own filters, as CSV; personal data masked unless the user may see it."""
     g = request.GET
-    filters = queries.CaseFilters(
-        status=g.get("status", "") if g.get("status", "") in CaseStatus.values else "",
-        colour=g.get("colour", "") if g.get("colour", "") in ClockColour.values else "",
-        unit=_parse_int(g.get("unit")),
-        category=_parse_int(g.get("category")),
-        channel=g.get("channel", "") if g.get("channel", "") in Channel.values else "",
-        case_type=g.get("case_type", "") if g.get("case_type", "") in CaseType.values else "",
-        date_from=_parse_date(g.get("date_from")),
-        date_to=_parse_date(g.get("date_to")),
-        q=g.get("q", "")[:200],
-    )
+    filters = queries.CaseFilters.from_query(g)
     cases = queries.filter_cases(queries.cases_visible_to(request.user), filters)
     out = io.StringIO()
     out.write("\ufeff")  # Excel reads UTF-8 only with a BOM

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -38,21 +37,6 @@ from jiefen.org.models import Role, Unit
 from jiefen.web import case_page
 
 
-def _parse_date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
-def _parse_int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
-
-
-@login_required
 def home(request: HttpRequest) -> HttpResponse:
     visible = queries.cases_visible_to(request.user)
     open_cases = visible.filter(status__in=[s.value for s in OPEN_STATES])
@@ -80,17 +64,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
     g = request.GET
-    filters = queries.CaseFilters(
-        status=g.get("status", "") if g.get("status", "") in CaseStatus.values else "",
-        colour=g.get("colour", "") if g.get("colour", "") in ClockColour.values else "",
-        unit=_parse_int(g.get("unit")),
-        category=_parse_int(g.get("category")),
-        channel=g.get("channel", "") if g.get("channel", "") in Channel.values else "",
-        case_type=g.get("case_type", "") if g.get("case_type", "") in CaseType.values else "",
-        date_from=_parse_date(g.get("date_from")),
-        date_to=_parse_date(g.get("date_to")),
-        q=g.get("q", "")[:200],
-    )
+    filters = queries.CaseFilters.from_query(g)
     qs = queries.filter_cases(queries.cases_visible_to(request.user), filters).select_related(
         "category", "jurisdiction_unit", "petitioner"
     )
