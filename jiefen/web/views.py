@@ -37,6 +37,7 @@ from jiefen.org.models import Role, Unit
 from jiefen.web import case_page
 
 
+@login_required
 def home(request: HttpRequest) -> HttpResponse:
     visible = queries.cases_visible_to(request.user)
     open_cases = visible.filter(status__in=[s.value for s in OPEN_STATES])
