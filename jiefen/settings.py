@@ -217,6 +217,9 @@ CELERY_TIMEZONE = TIME_ZONE
 CLOCK_SWEEP_SECONDS = env_int("JIEFEN_CLOCK_SWEEP_SECONDS", 60, minimum=5)
 CELERY_BEAT_SCHEDULE = {
     "sweep-clocks": {"task": "jiefen.clocks.tasks.sweep_clocks", "schedule": float(CLOCK_SWEEP_SECONDS)},
+    "compact-similar-index": {"task": "jiefen.intelligence.tasks.compact_similar_index", "schedule": 3600.0},
+    "retrain-classifier": {"task": "jiefen.intelligence.tasks.retrain_from_history", "schedule": 24 * 3600.0},
+    "purge-idempotency-keys": {"task": "jiefen.intake.tasks.purge_idempotency_keys", "schedule": 3600.0},
     "remind-court-confirmation": {
         "task": "jiefen.mediation.tasks.remind_confirmation_windows",
         "schedule": 6 * 3600.0,

@@ -136,6 +136,8 @@ def test_the_analysis_stored_at_intake_is_shown_with_its_explanations(
     box = _section(html, "card-enrichment")
     assert '<h2 id="h-enrichment">智能分析</h2>' in box
     assert '<div class="enrichment" data-key="routing">\n<h3>派单分析</h3>' in box
+    # The routing entry alone (the language engine's entries follow it in the same box).
+    box = box.split('data-key="routing">')[1].split('<div class="enrichment"')[0]
     assert re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", box) == [
         ("主办", "八角街道"),
         ("属地", "八角南里社区"),
