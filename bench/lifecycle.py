@@ -25,10 +25,19 @@ def main() -> None:
     parser.add_argument("--single", type=int, default=5_000, help="how many to register one by one")
     parser.add_argument("--batch", type=int, default=500, help="batch size for the rest")
     parser.add_argument(
+        "--enrichment",
+        action="store_true",
+        help="run the intake enrichers (language engine, routing) too; by default the lifecycle layer alone",
+    )
+    parser.add_argument(
         "--moved", type=int, default=5_000, help="how many cases to move through the lifecycle"
     )
     args = parser.parse_args()
     url = fresh_database(args.database, "lifecycle")
+    if not args.enrichment:
+        from jiefen.cases.services import intake_enrichers
+
+        intake_enrichers.clear()
 
     from django.db import connection
 
@@ -67,7 +76,10 @@ def main() -> None:
         "拖欠农民工工资",
     ]
 
-    print(f"database: {args.database} ({connection.vendor}), cases: {args.cases:,}")
+    print(
+        f"database: {args.database} ({connection.vendor}), cases: {args.cases:,}, "
+        f"intake enrichment {'on' if args.enrichment else 'off'}"
+    )
 
     def intake(i: int) -> Intake:
         return Intake(
