@@ -26,6 +26,7 @@ from jiefen.analytics.services import backlog as backlog_services
 from jiefen.analytics.services import exports, hotspots, is_stale, refresh_rollups
 from jiefen.cases.models import CaseType, Category, Channel
 from jiefen.core.errors import DomainError
+from jiefen.mediation.queries import dispute_figures
 from jiefen.org.models import Role, Unit, UnitKind, User
 
 MANAGERS = (Role.LEADER, Role.SUPERVISOR, Role.ADMIN)
@@ -112,6 +113,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "q": f.query(),
             "charts": charts.dashboard_charts(board, drill),
             "settings_row": queries.score_settings(),
+            # Mediation (矛盾纠纷多元化解) in the same period, from the mediation app's own figures.
+            "disputes": dispute_figures(request.user, date_from=f.start, date_to=f.end),
         },
     )
 
