@@ -56,23 +56,66 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--recent", type=int, default=100_000, help="cases in the last 90 days")
     parser.add_argument("--new", type=int, default=10_000, help="cases registered for the incremental rollup")
+    parser.add_argument(
+        "--reuse",
+        help="database URL of an earlier run's data set: migrate it, catch its rollups up, and time the rest",
+    )
     args = parser.parse_args()
-    fresh_database(args.database, "analytics")
+    if args.reuse:
+        _reuse(args.reuse)
+    else:
+        fresh_database(args.database, "analytics")
 
     from django.conf import settings
-    from django.db import connection, transaction
-    from django.test import Client
-    from django.utils import timezone
 
     from jiefen.analytics.services import refresh_rollups
-    from jiefen.analytics.services.hotspots import run_recent
-    from jiefen.cases.intake import Intake, PersonInput
-    from jiefen.cases.models import Case, CaseEvent, Category
-    from jiefen.cases.services import register_cases
-    from jiefen.org.services import create_unit, create_user
+    from jiefen.cases.models import Category
 
     settings.ALLOWED_HOSTS = ["*"]
     rng = random.Random(6)
+    if args.reuse:
+        from jiefen.org.models import Unit, User
+
+        leader = User.objects.get(username="leader")
+        clerk = User.objects.get(username="clerk")
+        communities = list(Unit.objects.filter(kind="community"))
+        cats = {c.code: c.pk for c in Category.objects.all()}
+        compounds = {u.pk: [f"{rng.choice(HEADS)}{rng.choice(TAILS)}" for _ in range(3)] for u in communities}
+        caught, result = _timed(lambda: refresh_rollups(lag_seconds=0, batch=100_000))
+        print(
+            f"reused data set; rollups caught up with {result.events:,} events in {caught:.1f} s", flush=True
+        )
+    else:
+        leader, clerk, communities, cats, compounds = _bulk(args, rng)
+    _measure(args, rng, leader, clerk, communities, cats, compounds)
+
+
+def _reuse(url: str) -> None:
+    import os
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    os.environ["JIEFEN_DATA_DIR"] = tempfile.mkdtemp(prefix="jiefen-bench-reuse-")
+    os.environ["JIEFEN_DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiefen.settings")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def _bulk(args: Any, rng: random.Random) -> tuple[Any, Any, list[Any], dict[str, int], dict[int, list[str]]]:
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from jiefen.analytics.services import refresh_rollups
+    from jiefen.cases.models import Case, CaseEvent, Category
+    from jiefen.org.services import create_unit, create_user
+
     root = create_unit(code="D", name="石景山区信访办", kind="district")
     communities = []
     for s in range(9):
@@ -212,6 +255,25 @@ def main() -> None:
     full, result = _timed(lambda: refresh_rollups(lag_seconds=0, batch=100_000))
     print(f"rollup fill from scratch: {result.events:,} events → {result.rows:,} upserts in {full:.1f} s "
           f"({result.events / full:,.0f} events/s)", flush=True)  # fmt: skip
+    return leader, clerk, communities, cats, compounds
+
+
+def _measure(
+    args: Any,
+    rng: random.Random,
+    leader: Any,
+    clerk: Any,
+    communities: list[Any],
+    cats: dict[str, int],
+    compounds: dict[int, list[str]],
+) -> None:
+    from django.test import Client
+    from django.utils import timezone
+
+    from jiefen.analytics.services import refresh_rollups
+    from jiefen.analytics.services.hotspots import run_recent
+    from jiefen.cases.intake import Intake, PersonInput
+    from jiefen.cases.services import register_cases
 
     # --- the dashboard ----------------------------------------------------------------------------------------
     client = Client()
