@@ -128,7 +128,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
     # Tests use a file, not shared-cache memory, so threads lock and wait as they do in production.
-    _db["TEST"] = {"NAME": env_str("JIEFEN_TEST_SQLITE_NAME", "") or str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
+    _db["TEST"] = {
+        "NAME": env_str("JIEFEN_TEST_SQLITE_NAME", "") or str(DATA_DIR / f"test-{os.getpid()}.sqlite3")
+    }
 elif _db["ENGINE"] == "django.db.backends.postgresql":
     _db["ENGINE"] = "django.db.backends.postgresql"
 else:
@@ -191,7 +193,10 @@ else:
 CACHES["ratelimit"] = (
     {**CACHES["default"], "KEY_PREFIX": "rl"}
     if _cache_url
-    else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(DATA_DIR / "ratelimit")}
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "ratelimit"),
+    }
 )
 INTAKE_RATE_CACHE = "ratelimit"
 # Off only for load benchmarks (bench/intake.py); the test suite checks it is on by default.
@@ -201,7 +206,9 @@ INTAKE_MIN_FILL_SECONDS = env_int("JIEFEN_INTAKE_MIN_FILL_SECONDS", 3, minimum=0
 
 # E-mail (receipts): SMTP in production; files in the data folder in the embedded mode.
 EMAIL_BACKEND = env_str("JIEFEN_EMAIL_BACKEND", "") or (
-    "django.core.mail.backends.filebased.EmailBackend" if EMBEDDED else "django.core.mail.backends.smtp.EmailBackend"
+    "django.core.mail.backends.filebased.EmailBackend"
+    if EMBEDDED
+    else "django.core.mail.backends.smtp.EmailBackend"
 )
 EMAIL_FILE_PATH = DATA_DIR / "mail"
 EMAIL_HOST = env_str("JIEFEN_EMAIL_HOST", "localhost") or "localhost"

@@ -155,9 +155,7 @@ def enqueue(
     if not local:
         _schedule(row.pk)
     elif channel == NotifyChannel.INAPP:
-        Message.objects.create(
-            outbox=row, user_id=row.user_id, case_id=row.case_id, subject=row.subject, body=body
-        )
+        Message.objects.create(outbox=row, user=user, case_id=row.case_id, subject=row.subject, body=body)
     else:
         envelope = _envelope(row, recipient=recipient, body=body)
         transaction.on_commit(lambda: transports.write_log(envelope), robust=True)

@@ -149,8 +149,8 @@ def _offer(name: str, user: Any, case: Case, rows: CaseRows) -> Any:
     if name == "request_extension":
         return _offer_extension_request(user, case, rows)
     if name == "decide_extension":
-        mine = [r for r in rows.extensions if _may_decide(user, r)]
-        return {"choices": [(r.pk, _extension_label(r)) for r in mine]} if mine else None
+        decidable = [r for r in rows.extensions if _may_decide(user, r)]
+        return {"choices": [(r.pk, _extension_label(r)) for r in decidable]} if decidable else None
     if name == "link_matter":
         if not case.is_open or not user.has_role(*MATTER_LINKERS):
             return None
@@ -255,7 +255,7 @@ def petitioner_matters(user: Any, case: Case) -> list[tuple[int, str]]:
         queries.cases_visible_to(user)
         .filter(petitioner_id=case.petitioner_id, matter__isnull=False)
         .exclude(pk=case.pk)
-        .exclude(matter_id=case.matter_id)
+        .exclude(matter_id=case.matter_id or 0)
         .select_related("matter")
         .order_by("-created_at", "-pk")[:20]
     )
@@ -271,7 +271,7 @@ def matters_by_receipt(user: Any, case: Case, receipt: str) -> list[tuple[int, s
         queries.cases_visible_to(user)
         .filter(receipt_number__istartswith=receipt, matter__isnull=False)
         .exclude(pk=case.pk)
-        .exclude(matter_id=case.matter_id)
+        .exclude(matter_id=case.matter_id or 0)
         .select_related("matter")
         .order_by("receipt_number")[:10]
     )
@@ -291,7 +291,7 @@ def matter_box(user: Any, case: Case) -> dict[str, Any] | None:
         return None
     others = (
         queries.cases_visible_to(user)
-        .filter(matter_id=case.matter_id)
+        .filter(matter_id=case.matter_id or 0)
         .exclude(pk=case.pk)
         .order_by("created_at", "pk")[:50]
     )
