@@ -188,3 +188,17 @@ def test_a_second_load_changes_nothing(demo: dict[str, Any]) -> None:
     assert load_demo(cases=50) is False
     after = (Unit.objects.count(), User.objects.count(), Case.objects.count(), AuditEntry.objects.count())
     assert after == before
+
+
+def test_the_demo_streets_have_map_boundaries_and_the_dashboards_are_filled(demo: dict[str, Any]) -> None:
+    from jiefen.analytics.models import DailyRollup, RollupMark
+    from jiefen.cases.models import CaseEvent
+    from jiefen.org.models import Unit
+
+    assert Unit.objects.filter(kind="street").count() == 9
+    assert not Unit.objects.filter(kind="street", boundary__isnull=True).exists()
+    assert DailyRollup.objects.exists()
+    assert (
+        RollupMark.objects.get().last_event_id
+        == CaseEvent.objects.order_by("-pk").values_list("pk", flat=True)[0]
+    )
