@@ -26,6 +26,7 @@ from jiefen.analytics.services import backlog as backlog_services
 from jiefen.analytics.services import exports, hotspots, is_stale, refresh_rollups
 from jiefen.cases.models import CaseType, Category, Channel
 from jiefen.core.errors import DomainError
+from jiefen.core.parse import int_or_none
 from jiefen.mediation.queries import dispute_figures
 from jiefen.org.models import Role, Unit, UnitKind, User
 
@@ -49,13 +50,6 @@ def _date(value: str | None, default: date) -> date:
         return default
 
 
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
-
-
 def filters_from(request: HttpRequest, days: int = 30) -> queries.Filters:
     today = timezone.localdate()
     end = _date(request.GET.get("end"), today)
@@ -69,8 +63,8 @@ def filters_from(request: HttpRequest, days: int = 30) -> queries.Filters:
         end=end,
         channel=channel if channel in Channel.values else "",
         case_type=case_type if case_type in CaseType.values else "",
-        category=_int(request.GET.get("category")),
-        unit=_int(request.GET.get("unit")),
+        category=int_or_none(request.GET.get("category")),
+        unit=int_or_none(request.GET.get("unit")),
     )
 
 
@@ -186,7 +180,7 @@ def hotspot_task(request: HttpRequest, hotspot_id: int) -> HttpResponse:
     """Turn a hotspot into a governance task (源头治理)."""
     _require_manager(request)
     hotspot = get_object_or_404(queries.hotspots_visible_to(request.user), pk=hotspot_id)
-    owner = User.objects.filter(pk=_int(request.POST.get("owner")) or 0, is_active=True).first()
+    owner = User.objects.filter(pk=int_or_none(request.POST.get("owner")) or 0, is_active=True).first()
     try:
         if owner is None:
             raise DomainError(_("请选择责任人"))
@@ -312,7 +306,7 @@ def backlog_detail(request: HttpRequest, backlog_id: int) -> HttpResponse:
         action, post = request.POST.get("action"), request.POST
         try:
             if action == "leader":
-                leader = User.objects.filter(pk=_int(post.get("leader")) or 0, is_active=True).first()
+                leader = User.objects.filter(pk=int_or_none(post.get("leader")) or 0, is_active=True).first()
                 if leader is None:
                     raise DomainError(_("请选择包案领导"))
                 backlog_services.assign_leader(backlog=item, leader=leader, actor=request.user)
@@ -355,7 +349,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
                 kind=post.get("kind", ""),
                 starts_on=date.fromisoformat(post.get("starts_on", "")),
                 ends_on=date.fromisoformat(post.get("ends_on", "")),
-                category=Category.objects.filter(pk=_int(post.get("category")) or 0).first(),
+                category=Category.objects.filter(pk=int_or_none(post.get("category")) or 0).first(),
                 keywords=post.get("keywords", ""),
                 actor=request.user,
             )

@@ -17,6 +17,7 @@ from django.http import Http404
 from jiefen.cases.models import Assignment, Case, CaseType, Channel, ClockColour
 from jiefen.cases.workflow import CaseStatus
 from jiefen.core import crypto
+from jiefen.core.parse import date_or_none, int_or_none
 from jiefen.org.models import Role, Unit, User
 
 
@@ -77,20 +78,6 @@ def assignments_for_user(user: User) -> QuerySet[Assignment]:
     return Assignment.objects.filter(unit__path__startswith=user.unit.path)
 
 
-def _date_or_none(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
-
-
 @dataclass
 class CaseFilters:
     status: str = ""
@@ -114,12 +101,12 @@ class CaseFilters:
         return cls(
             status=choice("status", CaseStatus.values),
             colour=choice("colour", ClockColour.values),
-            unit=_int_or_none(params.get("unit")),
-            category=_int_or_none(params.get("category")),
+            unit=int_or_none(params.get("unit")),
+            category=int_or_none(params.get("category")),
             channel=choice("channel", Channel.values),
             case_type=choice("case_type", CaseType.values),
-            date_from=_date_or_none(params.get("date_from")),
-            date_to=_date_or_none(params.get("date_to")),
+            date_from=date_or_none(params.get("date_from")),
+            date_to=date_or_none(params.get("date_to")),
             q=params.get("q", "")[:200],
         )
 

@@ -20,6 +20,7 @@ from jiefen.cases.intake import MAX_REPRESENTATIVES, Intake, PersonInput
 from jiefen.cases.models import CaseType, Category
 from jiefen.cases.queries import cases_visible_to
 from jiefen.core.errors import DomainError, InvalidInput
+from jiefen.core.parse import int_or_none
 from jiefen.intake import queries, services
 from jiefen.intake.models import ReceptionSession
 from jiefen.org.models import Role, Unit, User
@@ -49,13 +50,6 @@ def _staff(request: HttpRequest) -> User:
     user = request.user
     assert isinstance(user, User)  # the role decorators let only signed-in staff through
     return user
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
 
 
 def _date(value: str | None) -> date:
@@ -96,8 +90,8 @@ def _desk_intake(request: HttpRequest) -> Intake:
         ),
         representatives=representatives,
         place_text=post.get("place", "").strip(),
-        category_id=_int(post.get("category")),
-        jurisdiction_unit_id=_int(post.get("unit")),
+        category_id=int_or_none(post.get("category")),
+        jurisdiction_unit_id=int_or_none(post.get("unit")),
         urgency=post.get("urgency", "normal"),
         people_count=_people_count(post.get("people_count", "1")),
         is_group=is_group,
@@ -128,7 +122,9 @@ def register(request: HttpRequest) -> HttpResponse:
     try:
         session = None
         if request.POST.get("session"):
-            session = ReceptionSession.objects.filter(pk=_int(request.POST.get("session")) or 0).first()
+            session = ReceptionSession.objects.filter(
+                pk=int_or_none(request.POST.get("session")) or 0
+            ).first()
             if session is None:
                 raise InvalidInput("接访日不存在")
         uploads = [Upload(f.name or "file", f) for f in request.FILES.getlist("files")]
@@ -165,7 +161,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
 def sessions(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
-        leader = User.objects.filter(pk=_int(request.POST.get("leader")) or 0, is_active=True).first()
+        leader = User.objects.filter(pk=int_or_none(request.POST.get("leader")) or 0, is_active=True).first()
         try:
             if leader is None:
                 raise InvalidInput("请选择接访领导")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from jiefen.cases.queries import get_case_for_user, may_see_identity
 from jiefen.core.errors import DomainError
+from jiefen.core.parse import date_or_none
 from jiefen.mediation import documents, queries, services
 from jiefen.mediation.actions import ACTIONS, available_actions, run_action
 from jiefen.mediation.models import (
@@ -34,13 +34,6 @@ from jiefen.mediation.workflow import DisputeStatus
 from jiefen.org.models import Role, Unit, UnitKind
 
 PARTY_ROWS = 3
-
-
-def _parse_date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
 
 
 @login_required
@@ -276,8 +269,8 @@ def mediator_directory(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def figures(request: HttpRequest) -> HttpResponse:
-    date_from = _parse_date(request.GET.get("date_from"))
-    date_to = _parse_date(request.GET.get("date_to"))
+    date_from = date_or_none(request.GET.get("date_from"))
+    date_to = date_or_none(request.GET.get("date_to"))
     return render(
         request,
         "mediation/figures.html",

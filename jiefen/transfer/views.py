@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 from jiefen.cases import queries
 from jiefen.cases.models import CaseType, Channel
 from jiefen.core.errors import DomainError, InvalidInput
+from jiefen.core.parse import int_or_none
 from jiefen.org.models import Role
 from jiefen.transfer import readers, services, tasks
 from jiefen.transfer.models import ImportMapping, ImportRun
@@ -55,7 +56,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
             raise InvalidInput("文件不能超过 200 MB")
         mapping = None
         if request.POST.get("mapping"):
-            mapping = ImportMapping.objects.filter(pk=_parse_int(request.POST.get("mapping")) or 0).first()
+            mapping = ImportMapping.objects.filter(pk=int_or_none(request.POST.get("mapping")) or 0).first()
         columns = (
             services.parse_mapping(request.POST.get("columns", "")) if request.POST.get("columns") else None
         )
@@ -115,13 +116,6 @@ def import_rejects(request: HttpRequest, run_id: int) -> HttpResponse | FileResp
     return FileResponse(
         open(run.rejects_file, "rb"), as_attachment=True, filename=f"import-{run.pk}-rejects.csv"
     )
-
-
-def _parse_int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
 
 
 @login_required
