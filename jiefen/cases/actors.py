@@ -31,7 +31,3 @@ CITIZEN = Citizen()
 SYSTEM = System()
 
 Actor = Union["User", Citizen, System]
-
-
-def is_staff_user(actor: object) -> bool:
-    return getattr(actor, "pk", None) is not None and hasattr(actor, "has_role")

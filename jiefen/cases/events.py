@@ -144,7 +144,3 @@ def new_event(
         is_public=is_public,
         created_at=timezone.now(),
     )
-
-
-def write_event(**kwargs: Any) -> CaseEvent:
-    return write_events([new_event(**kwargs)])[0]

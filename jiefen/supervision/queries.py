@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from jiefen.cases.models import Case, ClockColour, EventKind
+from jiefen.cases.models import Case, EventKind
 from jiefen.cases.queries import cases_visible_to
 from jiefen.cases.workflow import OPEN_STATES
 from jiefen.supervision.models import OrderStatus, SupervisionOrder
@@ -37,6 +37,3 @@ def escalated_after_reopen_limit(user: Any) -> QuerySet[Case]:
         events__kind=EventKind.MOVE, events__move="satisfied", events__data__escalate=True
     ).values("pk")
     return cases_visible_to(user).filter(pk__in=flagged).order_by("-closed_at")
-
-
-__all__ = ["ClockColour", "cases_at", "escalated_after_reopen_limit", "open_orders"]
