@@ -139,7 +139,7 @@ def enqueue(
     )
     # Nothing to hand to a transport (in-app, or the embedded mode's log): done here, in the caller's
     # transaction, without the claim-and-send round trips; the log line is written only if it commits.
-    local = channel == NotifyChannel.INAPP or not _CONFIGURED[NotifyChannel(channel)]()
+    local = channel == NotifyChannel.INAPP or not _TRANSPORTS[NotifyChannel(channel)][0]()
     if local:
         row.status, row.sent_at, row.attempts = OutboxStatus.SENT, timezone.now(), 1
         row.logged_only = channel != NotifyChannel.INAPP
@@ -155,17 +155,18 @@ def enqueue(
     if not local:
         _schedule(row.pk)
     elif channel == NotifyChannel.INAPP:
-        Message.objects.create(outbox=row, user=user, case_id=row.case_id, subject=row.subject, body=body)
+        _post_message(row, body)
     else:
         envelope = _envelope(row, recipient=recipient, body=body)
         transaction.on_commit(lambda: transports.write_log(envelope), robust=True)
     return row
 
 
-_CONFIGURED = {
-    NotifyChannel.SMS: transports.sms_configured,
-    NotifyChannel.EMAIL: transports.email_configured,
-    NotifyChannel.WEBHOOK: transports.webhook_configured,
+# channel → (is a transport configured?, send through it)
+_TRANSPORTS = {
+    NotifyChannel.SMS: (transports.sms_configured, transports.send_sms),
+    NotifyChannel.EMAIL: (transports.email_configured, transports.send_email),
+    NotifyChannel.WEBHOOK: (transports.webhook_configured, transports.send_webhook),
 }
 
 
@@ -204,26 +205,22 @@ def _envelope(row: Outbox, *, recipient: str | None = None, body: str | None = N
     )
 
 
+def _post_message(row: Outbox, body: str) -> None:
+    """An in-app message is delivered by posting it to the user's inbox (once per outbox row)."""
+    Message.objects.get_or_create(
+        outbox=row,
+        defaults={"user_id": row.user_id, "case_id": row.case_id, "subject": row.subject, "body": body},
+    )
+
+
 def _send(row: Outbox) -> bool:
     """Send one claimed row; True when it went to the outbox log instead of a transport."""
     if row.channel == NotifyChannel.INAPP:
-        Message.objects.get_or_create(
-            outbox=row,
-            defaults={
-                "user_id": row.user_id,
-                "case_id": row.case_id,
-                "subject": row.subject,
-                "body": row.body,
-            },
-        )
+        # Normally posted at enqueue; a row left pending by an older version is finished here.
+        _post_message(row, row.body)
         return False
     envelope = _envelope(row)
-    senders = {
-        NotifyChannel.SMS: (transports.sms_configured, transports.send_sms),
-        NotifyChannel.EMAIL: (transports.email_configured, transports.send_email),
-        NotifyChannel.WEBHOOK: (transports.webhook_configured, transports.send_webhook),
-    }
-    configured, sender = senders[NotifyChannel(row.channel)]
+    configured, sender = _TRANSPORTS[NotifyChannel(row.channel)]
     if not configured():
         transports.write_log(envelope)
         return True
