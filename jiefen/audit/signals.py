@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
@@ -44,11 +47,25 @@ def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None,
     )
 
 
+# Set while a service records a permission change itself (with its actor and a before/after summary), so the
+# raw relation changes it makes are not recorded a second time.
+_recorded_by_caller: ContextVar[bool] = ContextVar("permission_change_recorded_by_caller", default=False)
+
+
+@contextmanager
+def permission_change_recorded_by_caller() -> Iterator[None]:
+    token = _recorded_by_caller.set(True)
+    try:
+        yield
+    finally:
+        _recorded_by_caller.reset(token)
+
+
 def _permission_changed(
     sender: Any, instance: Any, action: str, pk_set: Any, model: Any, **kwargs: Any
 ) -> None:
-    """Role and permission changes made anywhere (the Django admin included) go into the chain."""
-    if action not in ("post_add", "post_remove", "post_clear"):
+    """Role and permission changes made anywhere else (the Django admin included) go into the chain."""
+    if action not in ("post_add", "post_remove", "post_clear") or _recorded_by_caller.get():
         return
     names = sorted(str(obj) for obj in model.objects.filter(pk__in=pk_set or [])) if pk_set else []
     record(

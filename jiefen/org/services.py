@@ -13,6 +13,7 @@ from django.db import transaction
 
 from jiefen.audit.models import AuditAction
 from jiefen.audit.services import record
+from jiefen.audit.signals import permission_change_recorded_by_caller
 from jiefen.core.errors import InvalidInput
 from jiefen.org.models import AliasKind, JurisdictionAlias, Role, Unit, UnitKind, User
 
@@ -48,7 +49,8 @@ def set_roles(*, user: User, roles: Iterable[str], actor: Any) -> User:
     with transaction.atomic():
         before = sorted(user.groups.values_list("name", flat=True))
         groups = [Group.objects.get_or_create(name=role)[0] for role in wanted]
-        user.groups.set(groups)
+        with permission_change_recorded_by_caller():
+            user.groups.set(groups)
         user.__dict__.pop("_roles_cache", None)
         if before != wanted:
             record(

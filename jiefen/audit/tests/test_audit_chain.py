@@ -118,3 +118,19 @@ def test_role_changes_made_outside_the_services_are_audited(clerk: Any) -> None:
     entry = AuditEntry.objects.filter(action=AuditAction.PERMISSION_CHANGED).latest("seq")
     assert entry.data == {"change": "add", "relation": "user_groups", "items": ["dispatcher"]}
     assert entry.object_id == str(clerk.pk)
+
+
+def test_a_role_change_through_the_service_is_recorded_once_with_its_actor(
+    admin_user: Any, clerk: Any
+) -> None:
+    from jiefen.org.services import set_roles
+
+    before = AuditEntry.objects.filter(action=AuditAction.PERMISSION_CHANGED).count()
+    set_roles(user=clerk, roles=["reception_clerk", "supervisor"], actor=admin_user)
+    entries = list(AuditEntry.objects.filter(action=AuditAction.PERMISSION_CHANGED).order_by("seq")[before:])
+    assert [(e.actor_name, e.data) for e in entries] == [
+        (
+            "admin",
+            {"username": "clerk", "before": ["reception_clerk"], "after": ["reception_clerk", "supervisor"]},
+        )
+    ]
