@@ -976,6 +976,11 @@ class _Loader:
                 anchored = self._anchor(spec, seed + retry, {**_BASE_FORCE, **force}, stop, rule, rng)
                 if anchored is not None:
                     break
+            if anchored is None and rule[0] == "tail":
+                # A recent step cannot land in a long holiday (National Day, Spring Festival): allow it to be
+                # older than planned rather than leave the state out.
+                wider = (rule[0], rule[1], rule[2] * 10)
+                anchored = self._anchor(spec, seed, {**_BASE_FORCE, **force}, stop, wider, rng)
             if anchored is None:
                 log.warning("demo: could not place a %s case in the demo year", name)
                 continue
@@ -996,13 +1001,14 @@ class _Loader:
     ) -> list[_Step] | None:
         """Shift the story's registration until its steps satisfy ``rule`` at the real now."""
         tail = rng.uniform(20, 200)
-        spec.at = self.now - timedelta(days=60)
-        for _attempt in range(12):
+
+        def attempt() -> tuple[list[_Step] | None, timedelta]:
+            """The steps if they satisfy ``rule`` now (else None), and how far to shift the registration."""
             steps = self._steps(spec, seed, force)
             if stop is not None:
                 kept = next((i for i, s in enumerate(steps) if s.action == stop), None)
                 if kept is None:
-                    return None
+                    return None, timedelta(0)
                 steps = steps[: kept + 1]
             last = steps[-1].at
             if rule[0] in ("red", "yellow"):
@@ -1019,8 +1025,24 @@ class _Loader:
                 ref, ok = last, low <= (self.now - last).total_seconds() / 86400 <= high
                 want = self.now - timedelta(days=(low + high) / 2)
             if ok and last < self.cutoff and spec.at > self.start:
+                return steps, timedelta(0)
+            return None, want - ref
+
+        spec.at = self.now - timedelta(days=60)
+        for _attempt in range(12):
+            steps, shift = attempt()
+            if steps is not None:
                 return steps
-            spec.at += want - ref
+            if shift == timedelta(0):
+                break
+            spec.at += shift
+        # The shifts can bounce between two days when office hours, weekends and holidays move the steps
+        # (e.g. a 15-day period that ends on a weekend): then try each day of the last months in turn.
+        for days_back in range(1, 200):
+            spec.at = self.now - timedelta(days=days_back)
+            steps, _shift = attempt()
+            if steps is not None:
+                return steps
         return None
 
     # Running -----------------------------------------------------------------------------------------------------
