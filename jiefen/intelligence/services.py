@@ -38,11 +38,21 @@ SETTLED_STATES = (CaseStatus.CLOSED, CaseStatus.FINAL, CaseStatus.REVIEWED, Case
 # --- corrections ------------------------------------------------------------------------------------------------
 
 
+def may_set_category(actor: Actor) -> bool:
+    """Whether ``actor`` may set a case's category: the rule ``set_category`` enforces and the case page asks."""
+    return (
+        isinstance(actor, User)
+        and actor.is_authenticated
+        and actor.is_active
+        and actor.has_role(*CATEGORY_EDITORS)
+    )
+
+
 def set_category(*, case: Case, category: Category, actor: Actor) -> Case:
     """A staff member sets the case's category. The change is a ``field_changed`` event with the previous and
     the suggested category, and a ``Correction`` row that the next training learns from."""
     user = _staff(actor, "只有工作人员可以修改分类")
-    if not user.has_role(*CATEGORY_EDITORS):
+    if not may_set_category(user):
         raise NotAllowed("只有接访员、交办员和管理员可以修改分类")
     if not category.is_active:
         raise InvalidInput(f"分类“{category.full_name}”已停用")

@@ -6,6 +6,7 @@ keep dead ends off the page, so each mirrors the check of the service it leads t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,9 +23,11 @@ from jiefen.cases.models import (
     Case,
     CaseEvent,
     CaseType,
+    Category,
     ExtensionRequest,
     ExtensionStatus,
     Reply,
+    Urgency,
 )
 from jiefen.cases.permissions import OFFICE_DECISIONS, acts_for_unit, may_move
 from jiefen.cases.workflow import AssignmentStatus, CaseStatus, Move
@@ -152,7 +155,7 @@ def _offer(name: str, user: Any, case: Case, rows: CaseRows) -> Any:
         decidable = [r for r in rows.extensions if _may_decide(user, r)]
         return {"choices": [(r.pk, _extension_label(r)) for r in decidable]} if decidable else None
     if name == "link_matter":
-        if not case.is_open or not user.has_role(*MATTER_LINKERS):
+        if not may_link_matter(user, case):
             return None
         return {"choices": petitioner_matters(user, case)}
     if name == "assist_part":
@@ -242,6 +245,12 @@ def available_actions(user: Any, case: Any, rows: CaseRows) -> list[dict[str, An
 # --- matters ------------------------------------------------------------------------------------------------
 
 
+def may_link_matter(user: Any, case: Case) -> bool:
+    """Mirrors ``services.link_to_matter`` (also behind confirming a proposed related case): the office staff
+    who register and dispatch, while the case is open."""
+    return case.is_open and bool(user.has_role(*MATTER_LINKERS))
+
+
 def _matter_label(case: Case) -> str:
     assert case.matter is not None
     return f"{case.matter.title}（{case.receipt_number} · {case.get_status_display()}）"
@@ -314,7 +323,7 @@ def routing_suggestion(user: Any, case: Case) -> Any:
 _ENRICHMENT_LABELS = {
     "routing": gettext_lazy("派单分析"),
     "emergency": gettext_lazy("紧急情况"),
-    "classification": gettext_lazy("分类"),
+    "classification": gettext_lazy("分类建议"),
     "extraction": gettext_lazy("要素提取"),
     "similar": gettext_lazy("相似信访件"),
     "risk": gettext_lazy("风险"),
@@ -333,6 +342,62 @@ _FIELD_LABELS = {
     "level": gettext_lazy("等级"),
     "score": gettext_lazy("得分"),
 }
+# The same names where one enricher means something more particular by them.
+_ENRICHER_FIELD_LABELS = {
+    "classification": {
+        "category": gettext_lazy("建议分类"),
+        "score": gettext_lazy("置信度"),
+        "alternatives": gettext_lazy("其他建议"),
+        "model": gettext_lazy("模型"),
+        "applied": gettext_lazy("登记时自动采用"),
+    },
+    "extraction": {
+        "places": gettext_lazy("地点"),
+        "organisations": gettext_lazy("单位和机构"),
+        "phones": gettext_lazy("电话"),
+        "id_numbers": gettext_lazy("身份证号"),
+        "money": gettext_lazy("金额"),
+        "people": gettext_lazy("人数"),
+        "dates": gettext_lazy("日期"),
+    },
+    "risk": {
+        "level": gettext_lazy("风险等级"),
+        "urgency": gettext_lazy("建议紧急程度"),
+        "flags": gettext_lazy("风险类型"),
+        "emergency_flag": gettext_lazy("需立即处置"),
+    },
+}
+# Stored codes and the words the page shows for them.
+_VALUE_LABELS: dict[tuple[str, str], dict[str, Any]] = {
+    ("risk", "level"): {
+        "none": gettext_lazy("无"),
+        "low": gettext_lazy("低"),
+        "medium": gettext_lazy("中"),
+        "high": gettext_lazy("高"),
+        "critical": gettext_lazy("极高"),
+    },
+    ("risk", "urgency"): dict(Urgency.choices),
+    ("risk", "flags"): {
+        "self_harm": gettext_lazy("自伤自残言语"),
+        "violence": gettext_lazy("暴力威胁言语"),
+        "escalation": gettext_lazy("扬言进京或越级上访"),
+        "group": gettext_lazy("群体性"),
+        "vulnerable": gettext_lazy("涉及困难群体"),
+        "repeat": gettext_lazy("重复信访"),
+        "wage_arrears_festival": gettext_lazy("春节前后欠薪"),
+        "emergency": gettext_lazy("需立即处置的紧急情况"),
+    },
+    ("emergency", "kinds"): {
+        "violence": gettext_lazy("暴力伤害（报警）"),
+        "fire": gettext_lazy("火情"),
+        "medical": gettext_lazy("急救"),
+        "suicide": gettext_lazy("自杀风险"),
+    },
+}
+# Findings kept for the machinery, not for people: the place keys related cases are matched on.
+_HIDDEN_FIELDS = frozenset({("extraction", "specific_places")})
+# Entries the page draws in their own way (``category_box``, ``related_box``) rather than as findings.
+_OWN_BOXES = frozenset({"similar"})
 _EXPLAINING = ("reasons", "explanation", "explanations", "evidence", "why")
 
 
@@ -346,11 +411,40 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
+def _model_label(value: Any) -> str:
+    if value == "keywords":
+        return str(_("关键词规则（尚未训练模型）"))
+    return _("训练模型 %(version)s") % {"version": value}
+
+
+def _fact_text(key: str, field: str, value: Any) -> str:
+    """A finding as people read it: yes/no, two decimals, the label of a stored code."""
+    if isinstance(value, bool):
+        return str(_("是") if value else _("否"))
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    if (key, field) == ("classification", "model") and value:
+        return _model_label(value)
+    labels = _VALUE_LABELS.get((key, field))
+    if labels is not None:
+        codes = value if isinstance(value, list | tuple) else [value]
+        return "、".join(str(labels.get(str(c), c)) for c in codes if c not in (None, ""))
+    return _as_text(value)
+
+
+def _field_label(key: str, field: str) -> str:
+    label = _ENRICHER_FIELD_LABELS.get(key, {}).get(field) or _FIELD_LABELS.get(field)
+    return str(label) if label is not None else field
+
+
 def enrichment_items(case: Case) -> list[dict[str, Any]]:
-    """``Case.enrichment`` as the page shows it: per enricher, its explanations and its other findings."""
+    """``Case.enrichment`` as the page shows it: per enricher, its explanations and its other findings. The
+    related cases are left to ``related_box``, which knows what the user may see of them."""
     enrichment = case.enrichment if isinstance(case.enrichment, dict) else {}
     items = []
     for key, value in enrichment.items():
+        if key in _OWN_BOXES:
+            continue
         explanations: list[str] = []
         facts: list[tuple[str, str]] = []
         if isinstance(value, dict):
@@ -358,14 +452,158 @@ def enrichment_items(case: Case) -> list[dict[str, Any]]:
                 if field in _EXPLAINING:
                     inner = inner if isinstance(inner, list) else [inner]
                     explanations += [t for t in (_as_text(v) for v in inner) if t]
-                elif not field.endswith("_id") and _as_text(inner):
-                    facts.append((str(_FIELD_LABELS.get(field, field)), _as_text(inner)))
+                elif field.endswith("_id") or (key, field) in _HIDDEN_FIELDS:
+                    continue
+                elif text := _fact_text(key, field, inner):
+                    facts.append((_field_label(key, field), text))
         elif _as_text(value):
             facts.append(("", _as_text(value)))
         if explanations or facts:
             label = str(_ENRICHMENT_LABELS.get(key, key))
             items.append({"key": key, "label": label, "explanations": explanations, "facts": facts})
     return items
+
+
+# --- the language engine's suggestions: the category and related cases ------------------------------------
+
+
+@dataclass
+class CategoryPick:
+    """One of the classifier's suggestions, offered as a one-click choice."""
+
+    category_id: int
+    label: str
+    score: float
+    current: bool
+
+
+# How ``enrich.classify`` writes an alternative suggestion: "物业管理 › 停车管理（0.39）".
+_ALTERNATIVE = re.compile(r"^(?P<label>.+)（(?P<score>\d+(?:\.\d+)?)）$")
+
+
+def category_picks(case: Case, limit: int = 3) -> list[CategoryPick]:
+    """The suggestions stored at intake, best first, that name an active category."""
+    from jiefen.intelligence.enrich import category_for
+
+    classification = (case.enrichment if isinstance(case.enrichment, dict) else {}).get("classification")
+    if not isinstance(classification, dict):
+        return []
+    found: list[tuple[int, float]] = []
+    if isinstance(classification.get("category_id"), int):
+        found.append((classification["category_id"], float(classification.get("score") or 0)))
+    for alternative in classification.get("alternatives") or []:
+        if isinstance(alternative, dict):
+            label, score = str(alternative.get("label") or ""), alternative.get("score") or 0
+        elif match := _ALTERNATIVE.match(str(alternative)):
+            label, score = match["label"], match["score"]
+        else:
+            continue
+        category = category_for(label)
+        if category is not None:
+            found.append((category.pk, float(score)))
+    active = Category.objects.filter(pk__in=[pk for pk, _ in found], is_active=True).in_bulk()
+    picks: list[CategoryPick] = []
+    for pk, score in found:
+        if pk in active and all(p.category_id != pk for p in picks):
+            picks.append(CategoryPick(pk, active[pk].full_name, score, pk == case.category_id))
+    return picks[:limit]
+
+
+def category_choices() -> list[tuple[int, str, str]]:
+    """The active taxonomy as (id, indented name, full name), each node under its parent, by code."""
+    rows = list(
+        Category.objects.filter(is_active=True).order_by("code").only("pk", "name", "full_name", "parent")
+    )
+    ids = {c.pk for c in rows}
+    children: dict[int | None, list[Category]] = {}
+    for c in rows:
+        children.setdefault(c.parent_id if c.parent_id in ids else None, []).append(c)
+    out: list[tuple[int, str, str]] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for c in children.get(parent, []):
+            # A full-width space indents inside a <select>, where ordinary spaces collapse.
+            out.append((c.pk, "\u3000" * depth + (c.name if depth else c.full_name), c.full_name))
+            walk(c.pk, depth + 1)
+
+    walk(None, 0)
+    return out
+
+
+def category_box(user: Any, case: Case) -> dict[str, Any]:
+    """Who last corrected the category (while it stands), and for those ``set_category`` allows, the chooser:
+    the taxonomy with the suggestion pre-selected and the top suggestions as quick picks."""
+    from jiefen.intelligence.queries import corrections_of
+    from jiefen.intelligence.services import may_set_category
+
+    latest = corrections_of(case).first() if case.category_id else None
+    box: dict[str, Any] = {
+        "correction": latest if latest is not None and latest.category_id == case.category_id else None,
+        "may_change": may_set_category(user),
+    }
+    if box["may_change"]:
+        picks = category_picks(case)
+        box["picks"] = picks
+        box["choices"] = category_choices()
+        box["selected"] = picks[0].category_id if picks else case.category_id
+    return box
+
+
+# What each kind of proposed related case is called (``enrich.related`` and ``queries.related_cases``).
+_RELATED_KINDS = {
+    "near_duplicate": gettext_lazy("重复提交"),
+    "same_person": gettext_lazy("同一信访人重复信访"),
+    "same_problem_same_place": gettext_lazy("同一地点同一问题（联名/热点）"),
+    "final_matter": gettext_lazy("相同事实已复核终结"),
+    "related": gettext_lazy("内容相近"),
+}
+
+
+def related_box(user: Any, case: Case) -> list[dict[str, Any]]:
+    """The related cases proposed at intake, each with its kind, score and evidence, whether it is already in
+    this case's matter, and whether ``user`` may confirm the link now. A proposed case the user may not see
+    is named by its kind alone: no receipt number, no id, nothing of its content."""
+    similar = (case.enrichment if isinstance(case.enrichment, dict) else {}).get("similar")
+    proposed = (
+        [p for p in (similar or {}).get("cases", []) if isinstance(p, dict)]
+        if isinstance(similar, dict)
+        else []
+    )
+    if not proposed:
+        return []
+    ids = [p["case_id"] for p in proposed if isinstance(p.get("case_id"), int)]
+    visible = {
+        c.pk: c
+        for c in queries.cases_visible_to(user)
+        .filter(pk__in=ids)
+        .only("pk", "receipt_number", "title", "status", "matter_id")
+    }
+    may_link = may_link_matter(user, case)
+    rows = []
+    for p in proposed:
+        kind = str(p.get("kind") or "related")
+        score = p.get("score")
+        row: dict[str, Any] = {
+            "kind": kind,
+            "kind_label": str(_RELATED_KINDS.get(kind, _RELATED_KINDS["related"])),
+            "score": float(score) if isinstance(score, int | float) else None,
+        }
+        other = visible.get(p.get("case_id"))  # type: ignore[arg-type]
+        if other is None:
+            rows.append({**row, "visible": False})
+            continue
+        linked = other.matter_id is not None and other.matter_id == case.matter_id
+        rows.append(
+            {
+                **row,
+                "visible": True,
+                "case": other,
+                "evidence": [str(e) for e in p.get("evidence") or [] if e],
+                "linked": linked,
+                "confirmable": may_link and not linked and other.matter_id is not None,
+            }
+        )
+    return rows
 
 
 def may_refer_to_mediation(user: Any, case: Case) -> bool:

@@ -18,4 +18,6 @@ urlpatterns = [
     path("cases/<int:case_id>/action/<str:name>/", views.case_action, name="case_action"),
     path("cases/<int:case_id>/identity/", views.case_identity, name="case_identity"),
     path("cases/<int:case_id>/matters/", views.matter_lookup, name="matter_lookup"),
+    path("cases/<int:case_id>/category/", views.case_category, name="case_category"),
+    path("cases/<int:case_id>/related/link/", views.case_link_related, name="case_link_related"),
 ]

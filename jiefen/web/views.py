@@ -22,6 +22,7 @@ from jiefen.audit.signals import client_ip
 from jiefen.cases import queries
 from jiefen.cases.actions import ACTIONS, run_action
 from jiefen.cases.models import (
+    Case,
     CaseType,
     Category,
     Channel,
@@ -31,8 +32,9 @@ from jiefen.cases.models import (
 )
 from jiefen.cases.workflow import OPEN_STATES, CaseStatus
 from jiefen.clocks.calendar import current_calendar
-from jiefen.core.errors import DomainError
+from jiefen.core.errors import Conflict, DomainError, InvalidInput
 from jiefen.documents.models import IssuedDocument
+from jiefen.intelligence import services as intelligence
 from jiefen.org.models import Role, Unit
 from jiefen.web import case_page
 
@@ -110,6 +112,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     if suggestion is not None and suggestion.lead is not None:
         lead_choice = suggestion.lead.id
         assist_choices = {unit.id for unit in suggestion.assists}
+    enrichment = case_page.enrichment_items(case)
     context = {
         "case": case,
         "events": case_page.timeline(case),
@@ -127,7 +130,10 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         "assist_choices": assist_choices,
         "documents": IssuedDocument.objects.filter(case=case).order_by("issued_at", "pk"),
         "matter": case_page.matter_box(user, case),
-        "enrichment": case_page.enrichment_items(case),
+        "enrichment": enrichment,
+        "has_classification": any(item["key"] == "classification" for item in enrichment),
+        "category": case_page.category_box(user, case),
+        "related": case_page.related_box(user, case),
         "may_refer_to_mediation": case_page.may_refer_to_mediation(user, case),
         "supervision": case_page.supervision_box(user, case),
     }
@@ -191,4 +197,68 @@ def case_action(request: HttpRequest, case_id: int, name: str) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("已完成：%(action)s") % {"action": ACTIONS[name].label})
+    return redirect("web:case_detail", case_id=case.pk)
+
+
+# --- the language engine's suggestions ------------------------------------------------------------------------
+
+
+def _posted_id(request: HttpRequest, name: str, problem: str) -> int:
+    try:
+        value = int(request.POST.get(name, ""))
+    except ValueError:
+        raise InvalidInput(problem) from None
+    if value < 1:
+        raise InvalidInput(problem)
+    return value
+
+
+def _check_version(request: HttpRequest, case: Case) -> None:
+    """The form carries the version of the case the user saw: a stale one is refused, as the actions do."""
+    raw = request.POST.get("version", "")
+    if raw == "":
+        return
+    if _posted_id(request, "version", _("版本号有误，请刷新页面后再操作")) != case.version:
+        raise Conflict(_("该信访件刚刚已被其他人处理，请刷新页面查看最新情况后再操作"))
+
+
+@require_POST
+@login_required
+def case_category(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Set the case's category (a correction of the suggestion, kept for the next training)."""
+    case = queries.get_case_for_user(request.user, case_id)
+    try:
+        # A quick pick is a submit button of its own; the chooser's value counts when none was pressed.
+        field = "pick" if request.POST.get("pick") else "category"
+        pk = _posted_id(request, field, _("请选择分类"))
+        category = Category.objects.filter(pk=pk).first()
+        if category is None:
+            raise InvalidInput(_("没有这个分类，请刷新页面后重新选择"))
+        _check_version(request, case)
+        intelligence.set_category(case=case, category=category, actor=request.user)  # type: ignore[arg-type]
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("分类已更正为“%(category)s”") % {"category": category.full_name})
+    return redirect("web:case_detail", case_id=case.pk)
+
+
+@require_POST
+@login_required
+def case_link_related(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Confirm a related case proposed at intake: this case joins the other's matter."""
+    case = queries.get_case_for_user(request.user, case_id)
+    try:
+        pk = _posted_id(request, "other", _("请选择要关联的信访件"))
+        other = queries.cases_visible_to(request.user).filter(pk=pk).first()
+        if other is None:
+            raise InvalidInput(_("找不到该信访件，或您无权查看"))
+        _check_version(request, case)
+        intelligence.confirm_related(case=case, other=other, actor=request.user)  # type: ignore[arg-type]
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("已确认关联：本件与 %(receipt)s 属于同一事项") % {"receipt": other.receipt_number}
+        )
     return redirect("web:case_detail", case_id=case.pk)

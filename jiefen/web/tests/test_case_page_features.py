@@ -149,11 +149,16 @@ def test_the_analysis_stored_at_intake_is_shown_with_its_explanations(
 
 
 def test_a_case_without_analysis_has_no_analysis_box(
-    client_for: Any, dispatcher: Any, make_case: Any
+    client_for: Any, supervisor: Any, dispatcher: Any, make_case: Any
 ) -> None:
     case = make_case()
     Case.objects.filter(pk=case.pk).update(enrichment={})
-    assert "card-enrichment" not in client_for(dispatcher).get(f"/cases/{case.pk}/").content.decode()
+    assert "card-enrichment" not in client_for(supervisor).get(f"/cases/{case.pk}/").content.decode()
+    # Those who may set the category still get the chooser there, and nothing else.
+    box = _section(client_for(dispatcher).get(f"/cases/{case.pk}/").content.decode(), "card-enrichment")
+    assert re.findall(r'<div class="enrichment" data-key="(\w+)">', box) == ["classification"]
+    assert "登记时没有分类建议。" in box
+    assert "仅供参考" not in box
 
 
 # --- documents ------------------------------------------------------------------------------------------------
