@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -61,14 +62,25 @@ class Intake:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def validate_intake(intake: Intake) -> None:
-    """Refuse bad input with a message that names the field. Changes nothing."""
+# The choices' values, computed once (the enums' ``values`` property builds a new list at each call).
+_CHANNELS, _CASE_TYPES, _URGENCIES = (frozenset(e.values) for e in (Channel, CaseType, Urgency))
+
+
+def existing_categories(ids: Iterable[int | None]) -> set[int]:
+    """Which of ``ids`` name a category (one query for a batch)."""
+    wanted = {pk for pk in ids if pk is not None}
+    return set(Category.objects.filter(pk__in=wanted).values_list("pk", flat=True)) if wanted else set()
+
+
+def validate_intake(intake: Intake, *, categories: set[int] | None = None) -> None:
+    """Refuse bad input with a message that names the field. Changes nothing. ``categories``: the existing
+    category ids among a batch's, when the caller has looked them up (``existing_categories``)."""
     errors: list[str] = []
-    if intake.channel not in Channel.values:
+    if intake.channel not in _CHANNELS:
         errors.append(f"渠道“{intake.channel}”无效")
-    if intake.case_type not in CaseType.values:
+    if intake.case_type not in _CASE_TYPES:
         errors.append(f"诉求类型“{intake.case_type}”无效")
-    if intake.urgency not in Urgency.values:
+    if intake.urgency not in _URGENCIES:
         errors.append(f"紧急程度“{intake.urgency}”无效")
     title, content = (intake.title or "").strip(), (intake.content or "").strip()
     if not title and not content:
@@ -107,7 +119,9 @@ def validate_intake(intake: Intake) -> None:
             errors.append("姓名不能超过 50 字")
     if len(intake.external_id) > 64:
         errors.append("外部编号不能超过 64 个字符")
-    if intake.category_id is not None and not Category.objects.filter(pk=intake.category_id).exists():
+    if intake.category_id is not None and intake.category_id not in (
+        categories if categories is not None else existing_categories([intake.category_id])
+    ):
         errors.append("分类不存在")
     if errors:
         raise InvalidInput("；".join(errors))

@@ -25,11 +25,19 @@ class WorkCalendar:
 
     overrides: dict[date, bool] = field(default_factory=dict)
     complete_years: frozenset[int] = frozenset()
+    # Answers already worked out (the package's lookup is slow next to a dict, and imports ask it per case).
+    _memo: dict[date, bool] = field(default_factory=dict, compare=False, repr=False)
 
     def has_data_for(self, year: int) -> bool:
         return year in _PACKAGE_YEARS or year in self.complete_years
 
     def is_workday(self, day: date) -> bool:
+        known = self._memo.get(day)
+        if known is None:
+            known = self._memo[day] = self._is_workday(day)
+        return known
+
+    def _is_workday(self, day: date) -> bool:
         override = self.overrides.get(day)
         if override is not None:
             return override

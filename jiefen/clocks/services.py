@@ -183,18 +183,18 @@ def clock_from_plan(*, case: Case, plan: ClockPlan, assignment: Any = None) -> C
     )
 
 
+def clock_started_data(plan: ClockPlan) -> dict[str, Any]:
+    """The data of the ``clock_started`` event for ``plan``."""
+    return {
+        "clock": plan.kind,
+        "due_at": plan.due_at.isoformat(),
+        "amount": plan.choice.amount,
+        "unit": plan.choice.unit,
+    }
+
+
 def clock_started_event(*, case: Case, plan: ClockPlan, actor: Any) -> CaseEvent:
-    return new_event(
-        case=case,
-        kind=EventKind.CLOCK_STARTED,
-        actor=actor,
-        data={
-            "clock": plan.kind,
-            "due_at": plan.due_at.isoformat(),
-            "amount": plan.choice.amount,
-            "unit": plan.choice.unit,
-        },
-    )
+    return new_event(case=case, kind=EventKind.CLOCK_STARTED, actor=actor, data=clock_started_data(plan))
 
 
 def start_clock(

@@ -10,8 +10,7 @@ class IntakeConfig(AppConfig):
 
     def ready(self) -> None:
         # The emergency check runs for every registered case, whatever the channel (portal, desk, import).
-        from jiefen.cases.services import intake_enrichers
+        from jiefen.cases.services import add_enricher, each_case
         from jiefen.intake.services import emergency_enricher
 
-        if emergency_enricher not in intake_enrichers:
-            intake_enrichers.append(emergency_enricher)
+        add_enricher(each_case(emergency_enricher))

@@ -12,7 +12,7 @@ class IntelligenceConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from jiefen.cases.models import Category
-        from jiefen.cases.services import intake_enrichers
+        from jiefen.cases.services import add_enricher
         from jiefen.intelligence.engine import forget_keywords
         from jiefen.intelligence.enrich import language_enrichment
 
@@ -23,5 +23,4 @@ class IntelligenceConfig(AppConfig):
 
         # First in the list: a category suggested with confidence is set on a case that came without one, so
         # the routing enricher after it can use the category.
-        if language_enrichment not in intake_enrichers:
-            intake_enrichers.insert(0, language_enrichment)
+        add_enricher(language_enrichment, first=True)

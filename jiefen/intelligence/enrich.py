@@ -9,15 +9,17 @@ part out: enrichment never blocks a registration.
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 from django.db import transaction
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from jiefen.cases.models import Case, Category, Channel, MatterStatus, Urgency
@@ -125,17 +127,22 @@ def category_for(label: str, categories: dict[str, Category] | None = None) -> C
     return (categories if categories is not None else engine.categories()).get(label)
 
 
-def classify(text: str) -> dict[str, Any]:
+def classify_many(texts: Sequence[str]) -> list[dict[str, Any]]:
+    """The classification entry of each text: the best category, the alternatives and the words behind it."""
     trained = engine.classifier()
     if trained is not None:
-        suggestions = trained.obj.predict_top([text], 3)[0]
-        model = f"v{trained.version}"
+        suggestions, model = trained.obj.predict_top(list(texts), 3), f"v{trained.version}"
     else:
-        suggestions = engine.keyword_model().predict_top([text], 3)[0]
-        model = "keywords"
+        suggestions, model = engine.keyword_model().predict_top(list(texts), 3), "keywords"
+    categories = engine.categories()
+    return [_classification(top, model, categories, trained is not None) for top in suggestions]
+
+
+def _classification(
+    suggestions: Sequence[Any], model: str, categories: dict[str, Category], trained: bool
+) -> dict[str, Any]:
     if not suggestions:
         return {}
-    categories = engine.categories()
     top = []
     for s in suggestions:
         category = category_for(s.label, categories)
@@ -149,13 +156,7 @@ def classify(text: str) -> dict[str, Any]:
         )
     best = top[0]
     words = "、".join(best["words"])
-    reason = (
-        f"依据词语：{words}"
-        if words and trained is not None
-        else f"匹配分类名称或关键词：{words}"
-        if words
-        else ""
-    )
+    reason = f"依据词语：{words}" if words and trained else f"匹配分类名称或关键词：{words}" if words else ""
     return {
         "category": best["label"],
         "category_id": best["category_id"],
@@ -164,6 +165,10 @@ def classify(text: str) -> dict[str, Any]:
         "model": model,
         "reasons": [r for r in [reason] if r],
     }
+
+
+def classify(text: str) -> dict[str, Any]:
+    return classify_many([text])[0]
 
 
 def extraction(text: str, today: datetime | None = None) -> tuple[dict[str, Any], list[ex.Entity]]:
@@ -189,63 +194,77 @@ def extraction(text: str, today: datetime | None = None) -> tuple[dict[str, Any]
     return {k: v for k, v in result.items() if v}, entities
 
 
-@dataclass
-class _Hit:
-    case_id: int
-    score: float
+_RELATED_FIELDS = (
+    "pk",
+    "receipt_number",
+    "title",
+    "content",
+    "petitioner_id",
+    "received_at",
+    "matter_id",
+    "matter__status",
+    "matter__title",
+)
 
 
-def related(case: Case, text: str, vector: np.ndarray, places: set[str]) -> dict[str, Any]:
-    """Repeats and related cases for the new case: (a) the same person's earlier cases on the problem,
+def related_many(
+    cases: Sequence[Case], texts: Sequence[str], vectors: np.ndarray, places: Sequence[set[str]]
+) -> list[dict[str, Any]]:
+    """Repeats and related cases for each new case: (a) the same person's earlier cases on the problem,
     (b) other people's cases on the problem at the same place, (c) cases on the same facts already final
-    after 复核 — and a double submission within minutes."""
+    after 复核 — and a double submission within minutes. One index search and two queries for the batch."""
     index = engine.index()
-    hits: dict[int, float] = {}
-    if index is not None:
-        hits = {h.case_id: h.score for h in index.search(vector, SEARCH_K)}
-    person_cases: list[int] = []
-    if case.petitioner_id:
-        person_cases = list(
-            Case.objects.filter(petitioner_id=case.petitioner_id)
-            .order_by("-pk")
-            .values_list("pk", flat=True)[:20]
-        )
-    ids = set(hits) | set(person_cases)
-    if not ids:
-        return {}
+    hits: list[dict[int, float]] = [{} for _ in cases]
+    if index is not None and len(cases):
+        for found, row_hits in zip(hits, index.search_many(vectors, SEARCH_K), strict=True):
+            found.update((h.case_id, h.score) for h in row_hits)
+    people = {c.petitioner_id for c in cases if c.petitioner_id}
+    person_cases: dict[int, list[int]] = {}
+    if people:
+        for person, pk in (
+            Case.objects.filter(petitioner_id__in=people).order_by("-pk").values_list("petitioner_id", "pk")
+        ):
+            earlier = person_cases.setdefault(person, [])
+            if len(earlier) < 20:
+                earlier.append(pk)
+    for case, found in zip(cases, hits, strict=True):
+        if case.pk is not None:
+            found.pop(case.pk, None)  # a saved case (background enrichment) is not related to itself
+    wanted = set().union(*hits, *person_cases.values()) - {c.pk for c in cases}
+    if not wanted:
+        return [{} for _ in cases]
     rows = {
-        c.pk: c
-        for c in Case.objects.filter(pk__in=ids)
-        .select_related("matter")
-        .only(
-            "pk",
-            "receipt_number",
-            "title",
-            "content",
-            "petitioner_id",
-            "received_at",
-            "status",
-            "enrichment",
-            "matter__status",
-            "matter__title",
-        )
+        r["pk"]: r
+        for r in Case.objects.filter(pk__in=wanted)
+        .annotate(other_places=KT("enrichment__extraction__specific_places"))
+        .values(*_RELATED_FIELDS, "other_places")
     }
-    missing = [pk for pk in rows if pk not in hits]
     vec = engine.vectorizer()
-    if missing and vec is not None:
-        scores = vec.obj.transform([case_text(rows[pk].title, rows[pk].content) for pk in missing]) @ vector
-        hits.update({pk: round(float(s), 4) for pk, s in zip(missing, scores, strict=True)})
+    results = []
+    for case, text, vector, case_places, found in zip(cases, texts, vectors, places, hits, strict=True):
+        mine = [pk for pk in person_cases.get(case.petitioner_id or 0, []) if pk != case.pk and pk in rows]
+        missing = [pk for pk in mine if pk not in found]
+        if missing and vec is not None:
+            scores = vec.obj.transform([case_text(rows[pk]["title"], rows[pk]["content"]) for pk in missing])
+            found.update({pk: round(float(s), 4) for pk, s in zip(missing, scores @ vector, strict=True)})
+        results.append(_related(case, text, case_places, found, rows))
+    return results
+
+
+def _related(
+    case: Case, text: str, places: set[str], hits: dict[int, float], rows: dict[int, dict[str, Any]]
+) -> dict[str, Any]:
     received = case.received_at or timezone.now()
     found: list[dict[str, Any]] = []
     for pk, score in sorted(hits.items(), key=lambda kv: -kv[1]):
         other = rows.get(pk)
         if other is None:
             continue
-        other_text = case_text(other.title, other.content)
-        shared = shares_place(places, place_keys((other.enrichment or {}).get("extraction")))
-        minutes = abs((received - other.received_at).total_seconds()) / 60
-        same_person = bool(case.petitioner_id) and other.petitioner_id == case.petitioner_id
-        final = other.matter is not None and other.matter.status == MatterStatus.FINAL
+        other_text = case_text(other["title"], other["content"])
+        shared = shares_place(places, _place_keys_of(other["other_places"]))
+        minutes = abs((received - other["received_at"]).total_seconds()) / 60
+        same_person = bool(case.petitioner_id) and other["petitioner_id"] == case.petitioner_id
+        final = other["matter__status"] == MatterStatus.FINAL
         if (
             score >= DUPLICATE_SCORE
             and minutes <= DUPLICATE_MINUTES
@@ -272,12 +291,12 @@ def related(case: Case, text: str, vector: np.ndarray, places: set[str]) -> dict
         if phrases:
             evidence.append("共同内容：" + "、".join(phrases))
         if final:
-            evidence.append(f"事项“{other.matter.title}”已复核终结")  # type: ignore[union-attr]
+            evidence.append(f"事项“{other['matter__title']}”已复核终结")
         found.append(
             {
-                "label": other.receipt_number,
-                "case_id": other.pk,
-                "matter_id": other.matter_id,
+                "label": other["receipt_number"],
+                "case_id": pk,
+                "matter_id": other["matter_id"],
                 "kind": kind,
                 "score": score,
                 "evidence": evidence,
@@ -292,6 +311,15 @@ def related(case: Case, text: str, vector: np.ndarray, places: set[str]) -> dict
             for f in found[:10]
         ],
     }
+
+
+def _place_keys_of(names: Any) -> set[str]:
+    if isinstance(names, str):  # some backends hand a JSON key's value back as text
+        try:
+            names = json.loads(names)
+        except ValueError:
+            return set()
+    return place_keys({"specific_places": names}) if isinstance(names, list) else set()
 
 
 def assess_risk(case: Case, text: str, entities: list[ex.Entity], repeats: int) -> dict[str, Any]:
@@ -315,65 +343,75 @@ def assess_risk(case: Case, text: str, entities: list[ex.Entity], repeats: int) 
 # --- the enricher --------------------------------------------------------------------------------------------
 
 
-def language_enrichment(case: Case) -> dict[str, Any]:
-    """An intake enricher (see ``jiefen.cases.services.intake_enrichers``)."""
-    text = case_text(case.title, case.content)
-    if not text:
-        return {}
-    result: dict[str, Any] = {}
+def language_enrichment(cases: Sequence[Case]) -> list[dict[str, Any]]:
+    """An intake enricher (see ``jiefen.cases.services.intake_enrichers``), for a batch of cases: the
+    classifier, the vectoriser and the index each run once per batch."""
+    texts = [case_text(c.title, c.content) for c in cases]
+    results: list[dict[str, Any]] = [{} for _ in cases]
+    todo = [i for i, text in enumerate(texts) if text]
+    if not todo:
+        return results
     try:
-        result["classification"] = classify(text)
-        suggested = result["classification"].get("category_id")
-        if (
-            case.category_id is None
-            and suggested is not None
-            and result["classification"]["score"] >= APPLY_SCORE
-        ):
-            case.category_id = suggested
-            result["classification"]["applied"] = True
+        for i, found in zip(todo, classify_many([texts[i] for i in todo]), strict=True):
+            results[i]["classification"] = found
+            case, suggested = cases[i], found.get("category_id")
+            if case.category_id is None and suggested is not None and found["score"] >= APPLY_SCORE:
+                case.category_id = suggested
+                found["applied"] = True
     except Exception:
         log.exception("classification failed")
-    entities: list[ex.Entity] = []
-    try:
-        result["extraction"], entities = extraction(text, case.received_at)
-    except Exception:
-        log.exception("extraction failed")
-    vector = None
+    entities: dict[int, list[ex.Entity]] = {}
+    for i in todo:
+        try:
+            results[i]["extraction"], entities[i] = extraction(texts[i], cases[i].received_at)
+        except Exception:
+            log.exception("extraction failed")
     try:
         vec = engine.vectorizer()
         if vec is not None:
-            vector = vec.obj.transform([text])[0]
-            result["similar"] = related(case, text, vector, place_keys(result.get("extraction")))
-            _after_commit(case, vector, vec.version, result["similar"])
+            vectors = vec.obj.transform([texts[i] for i in todo])
+            places = [place_keys(results[i].get("extraction")) for i in todo]
+            found_related = related_many([cases[i] for i in todo], [texts[i] for i in todo], vectors, places)
+            for i, similar in zip(todo, found_related, strict=True):
+                results[i]["similar"] = similar
+            _after_commit([cases[i] for i in todo], vectors, vec.version, found_related)
     except Exception:
         log.exception("similar-case search failed")
-    try:
-        repeats = sum(1 for f in (result.get("similar") or {}).get("cases", []) if f["kind"] == "same_person")
-        result["risk"] = assess_risk(case, text, entities, repeats)
-        wanted = result["risk"].get("urgency")
-        if wanted and _URGENCY_ORDER.index(wanted) > _URGENCY_ORDER.index(Urgency(case.urgency)):
-            case.urgency = wanted
-    except Exception:
-        log.exception("risk assessment failed")
-    return {key: value for key, value in result.items() if value}
+    for i in todo:
+        try:
+            case, result = cases[i], results[i]
+            repeats = sum(
+                1 for f in (result.get("similar") or {}).get("cases", []) if f["kind"] == "same_person"
+            )
+            result["risk"] = assess_risk(case, texts[i], entities.get(i, []), repeats)
+            wanted = result["risk"].get("urgency")
+            if wanted and _URGENCY_ORDER.index(wanted) > _URGENCY_ORDER.index(Urgency(case.urgency)):
+                case.urgency = wanted
+        except Exception:
+            log.exception("risk assessment failed")
+    return [{key: value for key, value in result.items() if value} for result in results]
 
 
-def _after_commit(case: Case, vector: np.ndarray, version: int, similar: dict[str, Any]) -> None:
-    """Once the registration has committed (and the case has its id): add its vector to the shared index,
-    and merge a double submission into the earlier case."""
+def _after_commit(
+    cases: Sequence[Case], vectors: np.ndarray, version: int, similar: Sequence[dict[str, Any]]
+) -> None:
+    """Once the registration has committed (and the cases have their ids): add their vectors to the shared
+    index, and merge double submissions into the earlier cases."""
 
     def add() -> None:
         index = engine.index()
-        if case.pk is None or index is None or engine.vectorizer() is None:
-            return
-        if engine.vectorizer().version != version:  # type: ignore[union-attr]
-            return  # reindexed meanwhile: the new index was built from the database
-        index.add(vector.reshape(1, -1), [case.pk])
+        vec = engine.vectorizer()
+        if index is None or vec is None or vec.version != version:
+            return  # no index, or reindexed meanwhile: the new index was built from the database
+        saved = [i for i, case in enumerate(cases) if case.pk is not None]
+        if saved:
+            index.add(vectors[saved], [cases[i].pk for i in saved])
 
     transaction.on_commit(add)
-    duplicate = next((f for f in similar.get("cases", []) if f["kind"] == "near_duplicate"), None)
-    if duplicate is not None and case.channel != Channel.IMPORT:
-        transaction.on_commit(lambda: _merge_duplicate(case, duplicate["case_id"]))
+    for case, found in zip(cases, similar, strict=True):
+        duplicate = next((f for f in found.get("cases", []) if f["kind"] == "near_duplicate"), None)
+        if duplicate is not None and case.channel != Channel.IMPORT:
+            transaction.on_commit(functools.partial(_merge_duplicate, case, duplicate["case_id"]))
 
 
 def _merge_duplicate(case: Case, into_id: int) -> None:

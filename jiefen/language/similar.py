@@ -19,12 +19,14 @@ cache holds one copy for all processes. A directory holds:
     gen-000001/ids.npy       (n,) int64 case ids in the same order          | never modified, mapped
     gen-000001/offsets.npy   (nlist + 1,) int64 row range of each cell    /  read-only by readers
     gen-000001/tail.f32      appended vectors (dim float32 each)          \\ incremental part: append-only
-    gen-000001/tail.ids      appended ids (int64 each)                      | log, searched by brute force
+    gen-000001/tail.ids      appended ids (int64 each)                      | log; searched in the probed
+    gen-000001/tail.cells    each appended row's nearest cell (int64)       | cells only, like the rest
     gen-000001/tail.count    number of complete tail rows (int64)         /
     lock                     fcntl lock taken by writers (append, compact)
 
 ``add`` (new cases, at intake) appends to the tail under the lock: data first, then the count, so a reader
-never sees a row whose bytes are incomplete. ``compact`` (a periodic job, e.g. when the tail passes 50,000
+never sees a row whose bytes are incomplete. ``search_many`` answers a batch of queries (imports, the
+background enrichment) with one matrix product per probed cell instead of a loop per query. ``compact`` (a periodic job, e.g. when the tail passes 50,000
 rows) writes a new generation with the tail merged into the cells and switches ``CURRENT``; readers notice the
 new number on their next search and re-map, while searches in flight finish on the old files (deleted by
 ``cleanup`` later, once no reader can still use them). The storage is pluggable at this seam: ``VectorStore``
@@ -137,14 +139,31 @@ class _Generation:
         start, end = int(self.offsets[i]), int(self.offsets[i + 1])
         return self.vectors[start:end], self.ids[start:end]
 
-    def tail(self) -> tuple[np.ndarray, np.ndarray]:
+    def tail_count(self) -> int:
         count_file = self.directory / "tail.count"
-        count = int(np.fromfile(count_file, dtype=np.int64)[0]) if count_file.exists() else 0
+        return int(np.fromfile(count_file, dtype=np.int64)[0]) if count_file.exists() else 0
+
+    def tail(self) -> tuple[np.ndarray, np.ndarray]:
+        count = self.tail_count()
         if count == 0:
             return np.zeros((0, self.dim), dtype=np.float32), np.zeros(0, dtype=np.int64)
         vectors = np.memmap(self.directory / "tail.f32", dtype=np.float32, mode="r", shape=(count, self.dim))
         ids = np.memmap(self.directory / "tail.ids", dtype=np.int64, mode="r", shape=(count,))
         return vectors, ids
+
+    def tail_cells(self, vectors: np.ndarray) -> np.ndarray:
+        """The nearest cell of each tail row: stored by ``add``; rows appended by an older version are
+        assigned here."""
+        count = len(vectors)
+        path = self.directory / "tail.cells"
+        stored = path.stat().st_size // 8 if path.exists() else 0
+        if stored >= count:
+            return np.memmap(path, dtype=np.int64, mode="r", shape=(count,))
+        cells = np.empty(count, dtype=np.int64)
+        if stored:
+            cells[:stored] = np.memmap(path, dtype=np.int64, mode="r", shape=(stored,))
+        cells[stored:] = _assign(np.asarray(vectors[stored:]), np.asarray(self.centroids))
+        return cells
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,19 +220,27 @@ class IVFIndex:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dim)
         id_array = np.asarray(ids, dtype=np.int64)
         with self._locked():
-            gen_dir = self.directory / _gen_name(_current(self.directory))
-            count_file = gen_dir / "tail.count"
-            count = int(np.fromfile(count_file, dtype=np.int64)[0]) if count_file.exists() else 0
+            store = self._current_store()
+            gen_dir = store.directory
+            count = store.tail_count()
+            cells = _assign(vectors, np.asarray(store.centroids))
+            parts: list[tuple[str, int, np.ndarray]] = [
+                ("tail.f32", self.dim * 4, vectors),
+                ("tail.ids", 8, id_array),
+            ]
+            # A tail written before cells were stored gets them worked out when searched.
+            if (gen_dir / "tail.cells").exists() or count == 0:
+                parts.append(("tail.cells", 8, cells))
             # Truncate to the committed count first: a writer that died mid-append left bytes past it.
-            for name, width in (("tail.f32", self.dim * 4), ("tail.ids", 8)):
+            for name, width, data in parts:
                 with open(gen_dir / name, "ab") as handle:
                     handle.truncate(count * width)
-                    handle.write(vectors.tobytes() if name == "tail.f32" else id_array.tobytes())
+                    handle.write(np.ascontiguousarray(data).tobytes())
                     handle.flush()
                     os.fsync(handle.fileno())
             tmp = gen_dir / "tail.count.tmp"
             np.array([count + len(id_array)], dtype=np.int64).tofile(tmp)
-            tmp.replace(count_file)
+            tmp.replace(gen_dir / "tail.count")
 
     def compact(self) -> None:
         """Merge the tail into the cells as a new generation and switch to it (a background job)."""
@@ -223,7 +250,9 @@ class IVFIndex:
             tail_vectors, tail_ids = old.tail()
             vectors = np.concatenate([np.asarray(old.vectors), np.asarray(tail_vectors)])
             ids = np.concatenate([np.asarray(old.ids), np.asarray(tail_ids)])
-            _write_generation(self.directory, number + 1, np.asarray(old.centroids), vectors, ids)
+            sealed_cells = np.repeat(np.arange(len(old.offsets) - 1), np.diff(old.offsets))
+            cells = np.concatenate([sealed_cells, np.asarray(old.tail_cells(tail_vectors))])
+            _write_generation(self.directory, number + 1, np.asarray(old.centroids), vectors, ids, cells)
             _switch(self.directory, number + 1)
 
     def cleanup(self, keep: int = 2) -> None:
@@ -247,28 +276,58 @@ class IVFIndex:
 
     def search(self, query: np.ndarray, k: int = 10, *, nprobe: int | None = None) -> list[Hit]:
         """The ``k`` most similar cases to one unit query vector, best first (cosine similarity)."""
+        return self.search_many(np.asarray(query, dtype=np.float32).reshape(1, -1), k, nprobe=nprobe)[0]
+
+    def search_many(self, queries: np.ndarray, k: int = 10, *, nprobe: int | None = None) -> list[list[Hit]]:
+        """``search`` for each row of ``queries``: each probed cell (and the tail rows in it) is scored
+        against all the queries that probe it in one matrix product."""
         store = self._current_store()
-        query = np.asarray(query, dtype=np.float32).ravel()
-        cells = np.argsort(-(store.centroids @ query))[: nprobe or self.nprobe]
-        scores: list[np.ndarray] = []
-        ids: list[np.ndarray] = []
-        for cell in cells:
-            vectors, cell_ids = store.cell(int(cell))
-            if len(cell_ids):
-                scores.append(vectors @ query)
-                ids.append(cell_ids)
+        queries = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.dim)
+        n_queries = len(queries)
+        centroids = np.asarray(store.centroids)
+        probe = min(nprobe or self.nprobe, len(centroids))
+        cell_scores = queries @ centroids.T
+        probes = (
+            np.argpartition(-cell_scores, probe - 1, axis=1)[:, :probe]
+            if probe < len(centroids)
+            else (np.broadcast_to(np.arange(len(centroids)), (n_queries, len(centroids))))
+        )
         tail_vectors, tail_ids = store.tail()
+        tail_groups: dict[int, np.ndarray] = {}
         if len(tail_ids):
-            scores.append(tail_vectors @ query)
-            ids.append(tail_ids)
-        if not scores:
-            return []
-        all_scores = np.concatenate(scores)
-        all_ids = np.concatenate(ids)
-        k = min(k, len(all_scores))
-        top = np.argpartition(-all_scores, k - 1)[:k]
-        top = top[np.argsort(-all_scores[top], kind="stable")]
-        return [Hit(int(all_ids[i]), round(float(all_scores[i]), 4)) for i in top]
+            tail_cells = np.asarray(store.tail_cells(tail_vectors))
+            order = np.argsort(tail_cells, kind="stable")
+            bounds = np.searchsorted(tail_cells[order], np.arange(len(centroids) + 1))
+            tail_groups = {c: order[bounds[c] : bounds[c + 1]] for c in np.unique(tail_cells).tolist()}
+        best_scores = np.full((n_queries, k), -np.inf, dtype=np.float32)
+        best_ids = np.full((n_queries, k), -1, dtype=np.int64)
+        flat_cells = probes.ravel()
+        flat_queries = np.repeat(np.arange(n_queries), probes.shape[1])
+        order = np.argsort(flat_cells, kind="stable")
+        cells_sorted, queries_sorted = flat_cells[order], flat_queries[order]
+        starts = np.flatnonzero(np.r_[True, cells_sorted[1:] != cells_sorted[:-1]])
+        ends = np.r_[starts[1:], len(cells_sorted)]
+        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+            cell = int(cells_sorted[start])
+            who = queries_sorted[start:end]
+            vectors, ids = store.cell(cell)
+            rows = tail_groups.get(cell)
+            if rows is not None and len(rows):
+                vectors = np.concatenate([np.asarray(vectors), np.asarray(tail_vectors[rows])])
+                ids = np.concatenate([np.asarray(ids), np.asarray(tail_ids[rows])])
+            if not len(ids):
+                continue
+            scores = queries[who] @ np.asarray(vectors).T
+            merged_scores = np.concatenate([best_scores[who], scores], axis=1)
+            merged_ids = np.concatenate([best_ids[who], np.broadcast_to(ids, scores.shape)], axis=1)
+            top = np.argpartition(-merged_scores, k - 1, axis=1)[:, :k]
+            best_scores[who] = np.take_along_axis(merged_scores, top, axis=1)
+            best_ids[who] = np.take_along_axis(merged_ids, top, axis=1)
+        results: list[list[Hit]] = []
+        for scores, ids in zip(best_scores, best_ids, strict=True):
+            ranked = np.argsort(-scores, kind="stable")
+            results.append([Hit(int(ids[i]), round(float(scores[i]), 4)) for i in ranked if ids[i] >= 0])
+        return results
 
 
 def _now() -> str:
@@ -310,13 +369,19 @@ def _assign(vectors: np.ndarray, centroids: np.ndarray, batch: int = 65536) -> n
 
 
 def _write_generation(
-    directory: Path, number: int, centroids: np.ndarray, vectors: np.ndarray, ids: np.ndarray
+    directory: Path,
+    number: int,
+    centroids: np.ndarray,
+    vectors: np.ndarray,
+    ids: np.ndarray,
+    cells: np.ndarray | None = None,
 ) -> None:
     gen_dir = directory / _gen_name(number)
     tmp_dir = directory / (_gen_name(number) + ".tmp")
     shutil.rmtree(tmp_dir, ignore_errors=True)
     tmp_dir.mkdir()
-    cells = _assign(vectors, centroids)
+    if cells is None:
+        cells = _assign(vectors, centroids)
     order = np.argsort(cells, kind="stable")
     offsets = np.zeros(len(centroids) + 1, dtype=np.int64)
     np.cumsum(np.bincount(cells, minlength=len(centroids)), out=offsets[1:])

@@ -12,7 +12,7 @@ class RoutingConfig(AppConfig):
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
         from jiefen.cases.models import Category
-        from jiefen.cases.services import intake_enrichers
+        from jiefen.cases.services import add_enricher, each_case
         from jiefen.org.models import JurisdictionAlias, Unit
         from jiefen.routing.models import RoutingRule
         from jiefen.routing.services import clear_routing_cache, routing_enrichment
@@ -29,5 +29,4 @@ class RoutingConfig(AppConfig):
         m2m_changed.connect(
             clear_routing_cache, sender=RoutingRule.assist_units.through, dispatch_uid="routing-cache-m2m"
         )
-        if routing_enrichment not in intake_enrichers:
-            intake_enrichers.append(routing_enrichment)
+        add_enricher(each_case(routing_enrichment))

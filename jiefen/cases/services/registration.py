@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from jiefen.cases import intake as intake_mod
 from jiefen.cases.actors import Actor
-from jiefen.cases.events import new_event, write_events
+from jiefen.cases.events import EventRow, event_row, new_event, write_event_rows, write_events
 from jiefen.cases.intake import Intake, PersonInput
 from jiefen.cases.models import (
     Case,
@@ -30,6 +30,7 @@ from jiefen.cases.services._core import (
 from jiefen.cases.workflow import CaseStatus
 from jiefen.clocks import services as clocks
 from jiefen.core import crypto
+from jiefen.core.bulk import insert_instances
 from jiefen.core.errors import InvalidInput
 from jiefen.notify.events import notify_case_event
 
@@ -42,9 +43,35 @@ class Registered:
 
 
 # Enrichers run at intake inside the registering transaction (classification, extraction, risk …). Each gets
-# the new case before it is first saved (no id yet) and returns a dict merged into ``Case.enrichment``.
-Enricher = Callable[[Case], dict[str, Any]]
+# a batch of new cases before they are first saved (no ids yet: one for a single registration, hundreds for
+# an import) and returns, for each, a dict merged into its ``Case.enrichment``; it may set fields (category,
+# urgency). ``each_case`` makes one from a function of a single case.
+Enricher = Callable[[Sequence[Case]], list[dict[str, Any]]]
 intake_enrichers: list[Enricher] = []
+
+
+def each_case(enrich: Callable[[Case], dict[str, Any]]) -> Enricher:
+    """An enricher that calls ``enrich`` for each case of the batch."""
+
+    def batch(cases: Sequence[Case]) -> list[dict[str, Any]]:
+        return [enrich(case) for case in cases]
+
+    batch.__name__ = batch.__qualname__ = getattr(enrich, "__name__", "enricher")
+    return batch
+
+
+def add_enricher(enricher: Enricher, *, first: bool = False) -> None:
+    """Add ``enricher`` to ``intake_enrichers`` once (apps call this from ``ready``), at the end or first."""
+    name = getattr(enricher, "__qualname__", repr(enricher))
+    if any(getattr(e, "__qualname__", repr(e)) == name for e in intake_enrichers):
+        return
+    intake_enrichers.insert(0 if first else len(intake_enrichers), enricher)
+
+
+def _enrich(cases: Sequence[Case]) -> None:
+    for enricher in intake_enrichers:
+        for case, found in zip(cases, enricher(cases), strict=True):
+            case.enrichment.update(found)
 
 
 # --- intake -----------------------------------------------------------------------------------------------------
@@ -115,8 +142,6 @@ def _new_case(
     )
     plan = clocks.plan_clock(case=case, kind=K.ACCEPTANCE, start=now)
     case.due_at, case.clock_colour = plan.due_at, ClockColour.GREEN
-    for enricher in intake_enrichers:
-        case.enrichment.update(enricher(case))
     return case, plan
 
 
@@ -124,16 +149,26 @@ def _title_of(intake: Intake) -> str:
     return ((intake.title or "").strip() or intake.content.strip()[:40])[:200]
 
 
+def _registered_event(case: Case) -> dict[str, Any]:
+    return {
+        "kind": EventKind.REGISTERED,
+        "to_status": CaseStatus.REGISTERED,
+        "data": {"channel": case.channel, "receipt_number": case.receipt_number},
+        "is_public": True,
+    }
+
+
 def _registration_events(case: Case, actor: Actor) -> list[CaseEvent]:
+    return [new_event(case=case, actor=actor, **_registered_event(case))]
+
+
+def _registration_event_rows(case: Case, plan: clocks.ClockPlan, actor: Actor) -> list[EventRow]:
+    """The events of ``_registration_events`` and the acceptance clock's start, as rows."""
     return [
-        new_event(
-            case=case,
-            kind=EventKind.REGISTERED,
-            actor=actor,
-            to_status=CaseStatus.REGISTERED,
-            data={"channel": case.channel, "receipt_number": case.receipt_number},
-            is_public=True,
-        )
+        event_row(case_id=case.pk, actor=actor, **_registered_event(case)),
+        event_row(
+            case_id=case.pk, kind=EventKind.CLOCK_STARTED, actor=actor, data=clocks.clock_started_data(plan)
+        ),
     ]
 
 
@@ -156,6 +191,7 @@ def register_case(*, intake: Intake, actor: Actor) -> Registered:
             actor=actor,
             now=now,
         )
+        _enrich([case])
         case.save(force_insert=True)
         for person in intake.representatives:
             representative = _petitioner_from(person)
@@ -213,7 +249,7 @@ def _petitioners_bulk(people: Sequence[PersonInput | None]) -> list[Petitioner |
                 found.set_id_number(person.id_number)
             created[key] = found
         result.append(found)
-    Petitioner.objects.bulk_create(list(created.values()))
+    insert_instances(list(created.values()))
     return result
 
 
@@ -223,9 +259,10 @@ def register_cases(*, intakes: Sequence[Intake], actor: Actor) -> BulkRegistrati
     ``register_case``, in a few statements per batch instead of a dozen per case."""
     valid: list[tuple[int, Intake]] = []
     rejected: list[tuple[int, str]] = []
+    known = intake_mod.existing_categories({it.category_id for it in intakes})
     for position, intake in enumerate(intakes):
         try:
-            intake_mod.validate_intake(intake)
+            intake_mod.validate_intake(intake, categories=known)
         except InvalidInput as exc:
             rejected.append((position, exc.message))
         else:
@@ -235,27 +272,23 @@ def register_cases(*, intakes: Sequence[Intake], actor: Actor) -> BulkRegistrati
     now = timezone.now()
     with transaction.atomic():
         petitioners = _petitioners_bulk([None if it.is_anonymous else it.petitioner for _, it in valid])
-        matters = Matter.objects.bulk_create(
-            [
-                Matter(title=_title_of(it), category_id=it.category_id, place_text=it.place_text)
-                for _, it in valid
-            ]
-        )
+        matters = [
+            Matter(title=_title_of(it), category_id=it.category_id, place_text=it.place_text, created_at=now)
+            for _, it in valid
+        ]
+        insert_instances(matters)
         numbers = intake_mod.reserve_receipt_numbers(timezone.localdate(now), len(valid))
         codes = [intake_mod.new_query_code() for _ in valid]
         built = [
             _new_case(it, receipt_number=n, query_code=c, petitioner=p, matter=m, actor=actor, now=now)
             for (_, it), n, c, p, m in zip(valid, numbers, codes, petitioners, matters, strict=True)
         ]
-        cases = Case.objects.bulk_create([case for case, _ in built])
-        events: list[CaseEvent] = []
-        clock_rows = []
-        for case, plan in built:
-            events.extend(_registration_events(case, actor))
-            clock_rows.append(clocks.clock_from_plan(case=case, plan=plan))
-            events.append(clocks.clock_started_event(case=case, plan=plan, actor=actor))
-        clocks.Clock.objects.bulk_create(clock_rows)
-        write_events(events)
+        cases = [case for case, _ in built]
+        _enrich(cases)
+        insert_instances(cases)
+        clock_rows = [clocks.clock_from_plan(case=case, plan=plan) for case, plan in built]
+        insert_instances(clock_rows)
+        write_event_rows([row for case, plan in built for row in _registration_event_rows(case, plan, actor)])
         for (_, intake), case in zip(valid, cases, strict=True):
             for person in intake.representatives:
                 representative = _petitioner_from(person)

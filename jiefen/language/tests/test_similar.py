@@ -81,3 +81,23 @@ def test_find_repeats_sorts_candidates_into_kinds() -> None:
         (3, "same_person", False),
     ]
     assert repeats[1].reason == "同一地点：魅力之城小区；共同内容：油烟扰民"
+
+
+def test_batch_search_matches_one_by_one_and_searches_the_tail_by_cell(tmp_path: Path) -> None:
+    vectors = unit_vectors(3000, 16, 2)
+    index = IVFIndex.create(tmp_path / "ix", vectors[:2000], np.arange(2000), nlist=30)
+    index.add(vectors[2000:2600], np.arange(2000, 2600))
+    index.add(vectors[2600:], np.arange(2600, 3000))
+    queries = unit_vectors(50, 16, 3)
+    batch = index.search_many(queries, 10, nprobe=30)
+    for query, hits in zip(queries, batch, strict=True):
+        assert [h.case_id for h in hits] == [h.case_id for h in index.search(query, 10, nprobe=30)]
+        # every cell probed: exact, the appended rows included
+        assert [h.case_id for h in hits] == brute_force(vectors, query, 10).tolist()
+    # with fewer cells probed, appended rows are found in their own cell like the sealed ones
+    near = index.search_many(vectors[2990:3000] + 0.001, 1, nprobe=3)
+    assert [hits[0].case_id for hits in near] == list(range(2990, 3000))
+    index.compact()
+    assert [h.case_id for h in index.search_many(queries[:5], 10, nprobe=30)[0]] == [
+        h.case_id for h in batch[0]
+    ]
