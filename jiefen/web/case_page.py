@@ -564,11 +564,8 @@ def related_box(user: Any, case: Case) -> list[dict[str, Any]]:
     this case's matter, and whether ``user`` may confirm the link now. A proposed case the user may not see
     is named by its kind alone: no receipt number, no id, nothing of its content."""
     similar = (case.enrichment if isinstance(case.enrichment, dict) else {}).get("similar")
-    proposed = (
-        [p for p in (similar or {}).get("cases", []) if isinstance(p, dict)]
-        if isinstance(similar, dict)
-        else []
-    )
+    stored = similar.get("cases") if isinstance(similar, dict) else None
+    proposed = [p for p in stored or [] if isinstance(p, dict)]
     if not proposed:
         return []
     ids = [p["case_id"] for p in proposed if isinstance(p.get("case_id"), int)]
