@@ -227,6 +227,8 @@ CELERY_BEAT_SCHEDULE = {
     "compact-similar-index": {"task": "jiefen.intelligence.tasks.compact_similar_index", "schedule": 3600.0},
     "retrain-classifier": {"task": "jiefen.intelligence.tasks.retrain_from_history", "schedule": 24 * 3600.0},
     "purge-idempotency-keys": {"task": "jiefen.intake.tasks.purge_idempotency_keys", "schedule": 3600.0},
+    # A safety net: each background registration schedules the analysis itself (cases.tasks).
+    "enrich-pending-cases": {"task": "jiefen.cases.tasks.enrich_pending", "schedule": 30.0},
     "remind-court-confirmation": {
         "task": "jiefen.mediation.tasks.remind_confirmation_windows",
         "schedule": 6 * 3600.0,
@@ -238,6 +240,15 @@ CELERY_BEAT_SCHEDULE = {
 }
 if not EMBEDDED and CELERY_TASK_ALWAYS_EAGER:
     raise ImproperlyConfigured("JIEFEN_BROKER_URL must be set when JIEFEN_MODE=production")
+# The language analysis of a petition registered one at a time (classification, related cases, risk,
+# routing): "inline" in the registering request, or "background" — the case is stored and acknowledged at
+# once and a worker analyses the waiting cases in batches within a second or two (the emergency check always
+# runs inline). Background needs a worker, so it is the default only when a broker is configured.
+INTAKE_ENRICHMENT = env_choice(
+    "JIEFEN_INTAKE_ENRICHMENT",
+    "inline" if CELERY_TASK_ALWAYS_EAGER else "background",
+    ("inline", "background"),
+)
 # How many times a "not satisfied" rating reopens a case to its unit (重办) before it goes to the supervisors.
 REOPEN_LIMIT = env_int("JIEFEN_REOPEN_LIMIT", 2, minimum=0, maximum=10)
 

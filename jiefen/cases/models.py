@@ -227,6 +227,11 @@ class Case(models.Model):
     due_at = models.DateTimeField(_("办理时限"), null=True, blank=True)
     clock_colour = models.CharField(max_length=8, choices=ClockColour.choices, default=ClockColour.NONE)
     enrichment = models.JSONField(default=dict, blank=True)
+    # Set when the language analysis runs in the background (``INTAKE_ENRICHMENT = "background"``) and not
+    # yet done; ``enrichment_claimed_at`` marks the batch a worker took (a claim older than a few minutes,
+    # from a worker that died, is taken again).
+    enrichment_pending = models.BooleanField(default=False)
+    enrichment_claimed_at = models.DateTimeField(null=True, blank=True)
 
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -258,6 +263,7 @@ class Case(models.Model):
             models.Index(fields=["category", "-created_at"]),
             models.Index(fields=["clock_colour", "due_at"]),
             models.Index(fields=["created_at"]),
+            models.Index(fields=["id"], condition=Q(enrichment_pending=True), name="case_enrichment_pending"),
         ]
 
     def __str__(self) -> str:

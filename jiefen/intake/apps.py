@@ -13,4 +13,4 @@ class IntakeConfig(AppConfig):
         from jiefen.cases.services import add_enricher, each_case
         from jiefen.intake.services import emergency_enricher
 
-        add_enricher(each_case(emergency_enricher))
+        add_enricher(each_case(emergency_enricher), at_the_door=True)

@@ -14,6 +14,7 @@ import json
 import logging
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -194,11 +195,12 @@ def extraction(text: str, today: datetime | None = None) -> tuple[dict[str, Any]
     return {k: v for k, v in result.items() if v}, entities
 
 
-_RELATED_FIELDS = (
+# A search hit scoring below this cannot be any kind of related case (the lowest threshold is the same
+# person's: half of ``SAME_PROBLEM_SCORE``), so it is not looked up.
+MIN_RELATED_SCORE = SAME_PROBLEM_SCORE / 2
+_META_FIELDS = (
     "pk",
     "receipt_number",
-    "title",
-    "content",
     "petitioner_id",
     "received_at",
     "matter_id",
@@ -207,17 +209,30 @@ _RELATED_FIELDS = (
 )
 
 
+@dataclass
+class _Candidate:
+    pk: int
+    score: float
+    kind: str
+    meta: dict[str, Any]
+    minutes: float
+    same_person: bool
+    shared: list[str]
+    final: bool
+
+
 def related_many(
     cases: Sequence[Case], texts: Sequence[str], vectors: np.ndarray, places: Sequence[set[str]]
 ) -> list[dict[str, Any]]:
     """Repeats and related cases for each new case: (a) the same person's earlier cases on the problem,
     (b) other people's cases on the problem at the same place, (c) cases on the same facts already final
-    after 复核 — and a double submission within minutes. One index search and two queries for the batch."""
+    after 复核 — and a double submission within minutes. For the whole batch: one index search, the
+    people's earlier cases, the candidates' details, and the texts of those that qualify."""
     index = engine.index()
     hits: list[dict[int, float]] = [{} for _ in cases]
     if index is not None and len(cases):
         for found, row_hits in zip(hits, index.search_many(vectors, SEARCH_K), strict=True):
-            found.update((h.case_id, h.score) for h in row_hits)
+            found.update((h.case_id, h.score) for h in row_hits if h.score >= MIN_RELATED_SCORE)
     people = {c.petitioner_id for c in cases if c.petitioner_id}
     person_cases: dict[int, list[int]] = {}
     if people:
@@ -227,88 +242,135 @@ def related_many(
             earlier = person_cases.setdefault(person, [])
             if len(earlier) < 20:
                 earlier.append(pk)
-    for case, found in zip(cases, hits, strict=True):
-        if case.pk is not None:
-            found.pop(case.pk, None)  # a saved case (background enrichment) is not related to itself
-    wanted = set().union(*hits, *person_cases.values()) - {c.pk for c in cases}
+    own = {c.pk for c in cases if c.pk is not None}  # saved cases (background enrichment): not their own kin
+    mine = [[pk for pk in person_cases.get(c.petitioner_id or 0, []) if pk not in own] for c in cases]
+    unscored = [[pk for pk in person if pk not in found] for person, found in zip(mine, hits, strict=True)]
+    texts_of = _texts({pk for pks in unscored for pk in pks})
+    vec = engine.vectorizer()
+    for found, missing, vector in zip(hits, unscored, vectors, strict=True):
+        missing = [pk for pk in missing if pk in texts_of]
+        if missing and vec is not None:
+            scores = vec.obj.transform([texts_of[pk] for pk in missing]) @ vector
+            found.update({pk: round(float(s), 4) for pk, s in zip(missing, scores, strict=True)})
+        for pk in own:
+            found.pop(pk, None)
+    wanted = set().union(*hits)
     if not wanted:
         return [{} for _ in cases]
-    rows = {
+    meta = {
         r["pk"]: r
         for r in Case.objects.filter(pk__in=wanted)
         .annotate(other_places=KT("enrichment__extraction__specific_places"))
-        .values(*_RELATED_FIELDS, "other_places")
+        .values(*_META_FIELDS, "other_places")
     }
-    vec = engine.vectorizer()
-    results = []
-    for case, text, vector, case_places, found in zip(cases, texts, vectors, places, hits, strict=True):
-        mine = [pk for pk in person_cases.get(case.petitioner_id or 0, []) if pk != case.pk and pk in rows]
-        missing = [pk for pk in mine if pk not in found]
-        if missing and vec is not None:
-            scores = vec.obj.transform([case_text(rows[pk]["title"], rows[pk]["content"]) for pk in missing])
-            found.update({pk: round(float(s), 4) for pk, s in zip(missing, scores @ vector, strict=True)})
-        results.append(_related(case, text, case_places, found, rows))
-    return results
+    chosen = [
+        _candidates(case, case_places, found, meta)
+        for case, case_places, found in zip(cases, places, hits, strict=True)
+    ]
+    texts_of.update(_texts({c.pk for found in chosen for c in found} - set(texts_of)))
+    return [_related(text, found, texts_of) for text, found in zip(texts, chosen, strict=True)]
 
 
-def _related(
-    case: Case, text: str, places: set[str], hits: dict[int, float], rows: dict[int, dict[str, Any]]
-) -> dict[str, Any]:
+def _texts(pks: set[int]) -> dict[int, str]:
+    if not pks:
+        return {}
+    return {
+        pk: case_text(t, c)
+        for pk, t, c in Case.objects.filter(pk__in=pks).values_list("pk", "title", "content")
+    }
+
+
+def _candidates(
+    case: Case, places: set[str], hits: dict[int, float], meta: dict[int, dict[str, Any]]
+) -> list[_Candidate]:
+    """The hits that may be related, with their kind as far as it is known without the texts (a possible
+    double submission is confirmed by ``_related`` comparing the texts)."""
     received = case.received_at or timezone.now()
-    found: list[dict[str, Any]] = []
+    chosen: list[_Candidate] = []
     for pk, score in sorted(hits.items(), key=lambda kv: -kv[1]):
-        other = rows.get(pk)
+        other = meta.get(pk)
         if other is None:
             continue
-        other_text = case_text(other["title"], other["content"])
         shared = shares_place(places, _place_keys_of(other["other_places"]))
         minutes = abs((received - other["received_at"]).total_seconds()) / 60
         same_person = bool(case.petitioner_id) and other["petitioner_id"] == case.petitioner_id
         final = other["matter__status"] == MatterStatus.FINAL
-        if (
-            score >= DUPLICATE_SCORE
-            and minutes <= DUPLICATE_MINUTES
-            and (same_person or not case.petitioner_id)
-            and text_overlap(text, other_text) >= DUPLICATE_OVERLAP
-        ):
-            kind = "near_duplicate"
-        elif final and score >= SAME_PROBLEM_SCORE and (same_person or shared):
+        if final and score >= SAME_PROBLEM_SCORE and (same_person or shared):
             kind = "final_matter"
         elif same_person and score >= SAME_PROBLEM_SCORE / 2:
             kind = "same_person"
         elif score >= SAME_PROBLEM_SCORE and shared:
             kind = "same_problem_same_place"
         else:
-            continue
+            kind = ""
+        duplicate = (
+            score >= DUPLICATE_SCORE
+            and minutes <= DUPLICATE_MINUTES
+            and (same_person or not case.petitioner_id)
+        )
+        if kind or duplicate:
+            chosen.append(
+                _Candidate(
+                    pk,
+                    score,
+                    "maybe_duplicate" if duplicate else kind,
+                    other,
+                    minutes,
+                    same_person,
+                    shared,
+                    final,
+                )
+            )
+    return chosen
+
+
+def _related(text: str, chosen: Sequence[_Candidate], texts_of: dict[int, str]) -> dict[str, Any]:
+    found: list[dict[str, Any]] = []
+    for c in chosen:
+        other_text = texts_of.get(c.pk, "")
+        kind = c.kind
+        if kind == "maybe_duplicate":
+            if text_overlap(text, other_text) >= DUPLICATE_OVERLAP:
+                kind = "near_duplicate"
+            elif c.final and c.score >= SAME_PROBLEM_SCORE and (c.same_person or c.shared):
+                kind = "final_matter"
+            elif c.same_person:
+                kind = "same_person"
+            elif c.shared:
+                kind = "same_problem_same_place"
+            else:
+                continue
         evidence = []
         if kind == "near_duplicate":
-            evidence.append(f"{int(minutes)}分钟内内容几乎相同")
-        if same_person:
+            evidence.append(f"{int(c.minutes)}分钟内内容几乎相同")
+        if c.same_person:
             evidence.append("同一信访人")
-        if shared:
-            evidence.append("同一地点：" + "、".join(shared))
+        if c.shared:
+            evidence.append("同一地点：" + "、".join(c.shared))
         phrases = shared_phrases(text, other_text)
         if phrases:
             evidence.append("共同内容：" + "、".join(phrases))
-        if final:
-            evidence.append(f"事项“{other['matter__title']}”已复核终结")
+        if c.final:
+            evidence.append(f"事项“{c.meta['matter__title']}”已复核终结")
         found.append(
             {
-                "label": other["receipt_number"],
-                "case_id": pk,
-                "matter_id": other["matter_id"],
+                "label": c.meta["receipt_number"],
+                "case_id": c.pk,
+                "matter_id": c.meta["matter_id"],
                 "kind": kind,
-                "score": score,
+                "score": c.score,
                 "evidence": evidence,
             }
         )
+        if len(found) == 10:
+            break
     if not found:
         return {}
     return {
-        "cases": found[:10],
+        "cases": found,
         "reasons": [
             f"{KIND_LABELS[f['kind']]}：{f['label']}（相似度 {f['score']:.2f}；{'；'.join(f['evidence'])}）"
-            for f in found[:10]
+            for f in found
         ],
     }
 

@@ -323,11 +323,15 @@ class IVFIndex:
             top = np.argpartition(-merged_scores, k - 1, axis=1)[:, :k]
             best_scores[who] = np.take_along_axis(merged_scores, top, axis=1)
             best_ids[who] = np.take_along_axis(merged_ids, top, axis=1)
-        results: list[list[Hit]] = []
-        for scores, ids in zip(best_scores, best_ids, strict=True):
-            ranked = np.argsort(-scores, kind="stable")
-            results.append([Hit(int(ids[i]), round(float(scores[i]), 4)) for i in ranked if ids[i] >= 0])
-        return results
+        ranked = np.argsort(-best_scores, axis=1, kind="stable")
+        ranked_ids = np.take_along_axis(best_ids, ranked, axis=1).tolist()
+        ranked_scores = np.round(
+            np.take_along_axis(best_scores, ranked, axis=1).astype(np.float64), 4
+        ).tolist()
+        return [
+            [Hit(i, score) for i, score in zip(ids, scores, strict=True) if i >= 0]
+            for ids, scores in zip(ranked_ids, ranked_scores, strict=True)
+        ]
 
 
 def _now() -> str:

@@ -26,6 +26,13 @@ from jiefen.cases.services.assignments import (
     sign_assignment,
     submit_assist_part,
 )
+from jiefen.cases.services.enrichment import (
+    Enricher,
+    add_enricher,
+    each_case,
+    enrich_pending,
+    intake_enrichers,
+)
 from jiefen.cases.services.follow_up import (
     close_after_follow_up_window,
     close_after_review_window,
@@ -51,11 +58,7 @@ from jiefen.cases.services.handling import (
 )
 from jiefen.cases.services.registration import (
     BulkRegistration,
-    Enricher,
     Registered,
-    add_enricher,
-    each_case,
-    intake_enrichers,
     register_case,
     register_cases,
 )
@@ -81,6 +84,7 @@ __all__ = [
     "dispatch_case",
     "draft_reply",
     "each_case",
+    "enrich_pending",
     "extend_handling",
     "intake_enrichers",
     "link_to_matter",

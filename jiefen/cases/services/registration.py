@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,6 +23,7 @@ from jiefen.cases.models import (
     Matter,
     Petitioner,
 )
+from jiefen.cases.services import enrichment
 from jiefen.cases.services._core import (
     K,
     _user_or_none,
@@ -40,38 +41,6 @@ class Registered:
     case: Case
     # Shown to the petitioner once; only its keyed hash is stored.
     query_code: str
-
-
-# Enrichers run at intake inside the registering transaction (classification, extraction, risk …). Each gets
-# a batch of new cases before they are first saved (no ids yet: one for a single registration, hundreds for
-# an import) and returns, for each, a dict merged into its ``Case.enrichment``; it may set fields (category,
-# urgency). ``each_case`` makes one from a function of a single case.
-Enricher = Callable[[Sequence[Case]], list[dict[str, Any]]]
-intake_enrichers: list[Enricher] = []
-
-
-def each_case(enrich: Callable[[Case], dict[str, Any]]) -> Enricher:
-    """An enricher that calls ``enrich`` for each case of the batch."""
-
-    def batch(cases: Sequence[Case]) -> list[dict[str, Any]]:
-        return [enrich(case) for case in cases]
-
-    batch.__name__ = batch.__qualname__ = getattr(enrich, "__name__", "enricher")
-    return batch
-
-
-def add_enricher(enricher: Enricher, *, first: bool = False) -> None:
-    """Add ``enricher`` to ``intake_enrichers`` once (apps call this from ``ready``), at the end or first."""
-    name = getattr(enricher, "__qualname__", repr(enricher))
-    if any(getattr(e, "__qualname__", repr(e)) == name for e in intake_enrichers):
-        return
-    intake_enrichers.insert(0 if first else len(intake_enrichers), enricher)
-
-
-def _enrich(cases: Sequence[Case]) -> None:
-    for enricher in intake_enrichers:
-        for case, found in zip(cases, enricher(cases), strict=True):
-            case.enrichment.update(found)
 
 
 # --- intake -----------------------------------------------------------------------------------------------------
@@ -191,7 +160,9 @@ def register_case(*, intake: Intake, actor: Actor) -> Registered:
             actor=actor,
             now=now,
         )
-        _enrich([case])
+        background = enrichment.in_background()
+        enrichment.enrich([case], part=enrichment.AT_THE_DOOR if background else enrichment.ALL)
+        case.enrichment_pending = background and enrichment.has_later_enrichers()
         case.save(force_insert=True)
         for person in intake.representatives:
             representative = _petitioner_from(person)
@@ -202,6 +173,8 @@ def register_case(*, intake: Intake, actor: Actor) -> Registered:
         write_events(events)
         # The receipt number and query code by SMS, once the registration has committed.
         notify_case_event(case=case, kind="registered", query_code=code)
+        if case.enrichment_pending:
+            enrichment.schedule()
     return Registered(case=case, query_code=code)
 
 
@@ -284,7 +257,7 @@ def register_cases(*, intakes: Sequence[Intake], actor: Actor) -> BulkRegistrati
             for (_, it), n, c, p, m in zip(valid, numbers, codes, petitioners, matters, strict=True)
         ]
         cases = [case for case, _ in built]
-        _enrich(cases)
+        enrichment.enrich(cases)
         insert_instances(cases)
         clock_rows = [clocks.clock_from_plan(case=case, plan=plan) for case, plan in built]
         insert_instances(clock_rows)

@@ -1,0 +1,169 @@
+"""Intake enrichment: the analysers every new case passes through, inline or in the background.
+
+Enrichers (classification, extraction, related cases, risk, routing, the emergency check) are registered by
+their apps. Each gets a batch of cases — unsaved ones at registration (one for a single registration,
+hundreds for an import), saved ones in the background — and returns, for each, a dict merged into its
+``Case.enrichment``; it may set the category or raise the urgency.
+
+With ``INTAKE_ENRICHMENT = "background"`` a single registration runs only the enrichers marked
+``at_the_door`` (the emergency check, whose 110/119/120 notice the citizen must see at once) and stores the
+case with ``enrichment_pending``; on commit it schedules ``enrich_pending``, which claims the waiting cases in
+batches, runs the other enrichers once per batch and stores their findings. A category or urgency that staff
+changed in the meantime is kept. Imports always enrich inline, in their own batches.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from jiefen.cases.models import Case
+
+Enricher = Callable[[Sequence[Case]], list[dict[str, Any]]]
+intake_enrichers: list[Enricher] = []
+_at_the_door: set[str] = set()
+
+ALL, AT_THE_DOOR, LATER = "all", "at_the_door", "later"
+BATCH = 200
+# A claim older than this is from a worker that died: the cases are taken again.
+CLAIM_TIMEOUT = timedelta(minutes=5)
+# Registrations within this many seconds share one scheduled run.
+DEBOUNCE_SECONDS = 1.0
+_SCHEDULED_KEY = "jiefen:enrichment-scheduled"
+
+
+def _name(enricher: Enricher) -> str:
+    return getattr(enricher, "__qualname__", repr(enricher))
+
+
+def each_case(enrich: Callable[[Case], dict[str, Any]]) -> Enricher:
+    """An enricher that calls ``enrich`` for each case of the batch."""
+
+    def batch(cases: Sequence[Case]) -> list[dict[str, Any]]:
+        return [enrich(case) for case in cases]
+
+    batch.__name__ = batch.__qualname__ = getattr(enrich, "__name__", "enricher")
+    return batch
+
+
+def add_enricher(enricher: Enricher, *, first: bool = False, at_the_door: bool = False) -> None:
+    """Add ``enricher`` once (apps call this from ``ready``), at the end or first. ``at_the_door``: it runs
+    at registration even when the rest of the analysis runs in the background."""
+    if at_the_door:
+        _at_the_door.add(_name(enricher))
+    if any(_name(e) == _name(enricher) for e in intake_enrichers):
+        return
+    intake_enrichers.insert(0 if first else len(intake_enrichers), enricher)
+
+
+def _runs(enricher: Enricher, part: str) -> bool:
+    return part == ALL or (_name(enricher) in _at_the_door) == (part == AT_THE_DOOR)
+
+
+def has_later_enrichers() -> bool:
+    return any(_runs(e, LATER) for e in intake_enrichers)
+
+
+def in_background() -> bool:
+    return settings.INTAKE_ENRICHMENT == "background"
+
+
+def enrich(cases: Sequence[Case], *, part: str = ALL) -> list[dict[str, Any]]:
+    """Run the enrichers of ``part`` over ``cases``, merging their findings into ``Case.enrichment``; the
+    findings of this run, per case."""
+    found: list[dict[str, Any]] = [{} for _ in cases]
+    for enricher in intake_enrichers:
+        if not _runs(enricher, part):
+            continue
+        for case, new, parts in zip(cases, enricher(cases), found, strict=True):
+            case.enrichment.update(new)
+            parts.update(new)
+    return found
+
+
+# --- in the background -------------------------------------------------------------------------------------------
+
+
+def schedule() -> None:
+    """Once the registration has committed, have ``enrich_pending`` run soon (one run per second at most:
+    the cases registered meanwhile are committed before it starts, so it finds them)."""
+
+    def start() -> None:
+        from jiefen.cases.tasks import enrich_pending
+
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            enrich_pending.delay()
+        elif cache.add(_SCHEDULED_KEY, 1, timeout=DEBOUNCE_SECONDS):
+            enrich_pending.apply_async(countdown=DEBOUNCE_SECONDS + 0.5)
+
+    # robust: a broker that is down must not turn a stored petition into an error page; the periodic run
+    # finds the case.
+    transaction.on_commit(start, robust=True)
+
+
+def enrich_pending(*, batch: int = BATCH, limit: int | None = None) -> int:
+    """Analyse the cases waiting for enrichment, a batch at a time, until none is left (or ``limit``
+    cases are done); the number analysed."""
+    done = 0
+    while limit is None or done < limit:
+        with transaction.atomic():  # the enrichers' on-commit steps (index, merges) follow the stored results
+            cases = _claim(min(batch, limit - done) if limit is not None else batch)
+            if not cases:
+                break
+            before = [(case.category_id, case.urgency) for case in cases]
+            found = enrich(cases, part=LATER)
+            _store(cases, before, found)
+        done += len(cases)
+    return done
+
+
+def _claim(batch: int) -> list[Case]:
+    now = timezone.now()
+    waiting = (
+        Case.objects.filter(enrichment_pending=True)
+        .filter(Q(enrichment_claimed_at__isnull=True) | Q(enrichment_claimed_at__lt=now - CLAIM_TIMEOUT))
+        .order_by("pk")
+    )
+    if connection.features.has_select_for_update_skip_locked:
+        waiting = waiting.select_for_update(skip_locked=True)
+    ids = list(waiting.values_list("pk", flat=True)[:batch])
+    if not ids:
+        return []
+    Case.objects.filter(pk__in=ids).update(enrichment_claimed_at=now)
+    return list(Case.objects.filter(pk__in=ids).order_by("pk"))
+
+
+def _store(
+    cases: Sequence[Case], before: Sequence[tuple[int | None, str]], found: Sequence[dict[str, Any]]
+) -> None:
+    """Merge the findings into each case's stored enrichment; set the suggested category only where the
+    case still has none, and the raised urgency only where nobody changed it meanwhile."""
+    table = Case._meta.db_table
+    merge = "enrichment || %s::jsonb" if connection.vendor == "postgresql" else "json_patch(enrichment, %s)"
+    rows = []
+    for case, (category_id, urgency), parts in zip(cases, before, found, strict=True):
+        rows.append(
+            (
+                json.dumps(parts, ensure_ascii=False, default=str),
+                case.category_id if category_id is None else None,
+                urgency,
+                case.urgency,
+                case.pk,
+            )
+        )
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET enrichment = {merge}, "  # noqa: S608 - fixed names
+            "category_id = COALESCE(category_id, %s), "
+            "urgency = CASE WHEN urgency = %s THEN %s ELSE urgency END, "
+            "enrichment_pending = %s, enrichment_claimed_at = NULL WHERE id = %s",
+            [(*row[:4], False, row[4]) for row in rows],
+        )

@@ -1,0 +1,72 @@
+"""Enrichment in the background (``INTAKE_ENRICHMENT = "background"``): the petition is stored and
+acknowledged with only the emergency check done; a worker adds the rest in batches, keeping what staff
+changed meanwhile."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from jiefen.cases.models import Case, Category, Urgency
+from jiefen.cases.services import enrich_pending
+
+FIRE = "楼道里着火了，浓烟很大，有人被困"
+
+
+@pytest.fixture
+def background(settings: Any) -> None:
+    settings.INTAKE_ENRICHMENT = "background"
+
+
+def test_the_case_is_stored_with_the_emergency_check_and_analysed_once_committed(
+    db: Any, background: None, make_case: Callable[..., Case], django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        case = make_case(title="着火", content=FIRE)
+    stored = Case.objects.get(pk=case.pk)
+    assert stored.enrichment_pending
+    assert stored.urgency == Urgency.CRITICAL  # at the door: the citizen is shown 119 at once
+    assert set(stored.enrichment) == {"emergency"}
+    for callback in callbacks:  # the commit: the scheduled run (inline here, Celery being eager) analyses it
+        callback()
+    stored.refresh_from_db()
+    assert not stored.enrichment_pending and stored.enrichment_claimed_at is None
+    assert {"emergency", "classification", "routing"} <= set(stored.enrichment)
+    assert stored.urgency == Urgency.CRITICAL
+
+
+def test_a_batch_keeps_what_staff_changed_meanwhile(
+    db: Any, background: None, make_case: Callable[..., Case], clerk: Any
+) -> None:
+    cases = [make_case(title=f"小区车辆乱停 {i}") for i in range(5)]
+    chosen = Category.objects.exclude(children__isnull=False).first()
+    assert chosen is not None
+    Case.objects.filter(pk=cases[0].pk).update(category=chosen, urgency=Urgency.URGENT)
+    assert enrich_pending(batch=2) == 5
+    first = Case.objects.get(pk=cases[0].pk)
+    assert first.category_id == chosen.pk and first.urgency == Urgency.URGENT
+    assert "classification" in first.enrichment
+    assert not Case.objects.filter(enrichment_pending=True).exists()
+    assert enrich_pending() == 0
+
+
+def test_a_stale_claim_is_taken_again_and_a_fresh_one_is_left(
+    db: Any, background: None, make_case: Callable[..., Case]
+) -> None:
+    stale, fresh = make_case(title="甲"), make_case(title="乙")
+    now = timezone.now()
+    Case.objects.filter(pk=stale.pk).update(enrichment_claimed_at=now - timedelta(minutes=10))
+    Case.objects.filter(pk=fresh.pk).update(enrichment_claimed_at=now)
+    assert enrich_pending() == 1
+    assert not Case.objects.get(pk=stale.pk).enrichment_pending
+    assert Case.objects.get(pk=fresh.pk).enrichment_pending
+
+
+def test_inline_is_the_default_without_a_broker(db: Any, make_case: Callable[..., Case]) -> None:
+    case = Case.objects.get(pk=make_case().pk)
+    assert not case.enrichment_pending
+    assert "classification" in case.enrichment
