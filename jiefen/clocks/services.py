@@ -24,6 +24,7 @@ from jiefen.cases.models import Case, CaseEvent, ClockColour, EventKind
 from jiefen.clocks import engine
 from jiefen.clocks.calendar import current_calendar
 from jiefen.clocks.models import WINDOW_KINDS, Clock, ClockKind, ClockPolicy, ClockState, Colour, TimeUnit
+from jiefen.core.bulk import insert_instances
 from jiefen.core.errors import DomainError, IllegalMove
 
 
@@ -211,7 +212,7 @@ def start_clock(
     appended to ``events`` when given (the caller writes it with its own), else written at once."""
     plan = plan or plan_clock(case=case, kind=kind, start=start)
     clock = clock_from_plan(case=case, plan=plan, assignment=assignment)
-    clock.save(force_insert=True)
+    insert_instances([clock])
     _emit(clock_started_event(case=case, plan=plan, actor=actor), events)
     return clock
 

@@ -9,8 +9,9 @@ plain models (no multi-table inheritance); fields with ``auto_now``/``auto_now_a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+import functools
+from collections.abc import Sequence
+from typing import Any, cast
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
@@ -20,26 +21,53 @@ CHUNK = 500
 _json = DjangoJSONEncoder(ensure_ascii=False)
 
 
-def _column_writer(field: models.Field) -> tuple[str, Callable[[models.Model], Any]]:
-    """The SQL placeholder for ``field`` and a function giving an instance's database value for it."""
-    attname = field.attname
+_PLAIN, _JSON, _DATETIME, _AUTO_DATETIME, _DATE, _DECIMAL, _PREP = range(7)
+
+
+@functools.cache
+def _plan(model: type[models.Model], vendor: str) -> tuple[str, str, list[tuple[str, int, models.Field]]]:
+    """For ``model``: its column list, one row's placeholders, and how to read each column's value."""
+    meta = model._meta
+    columns: list[tuple[str, int, models.Field]] = []
+    placeholders = []
+    for f in meta.concrete_fields:
+        if f is meta.auto_field:
+            continue
+        if isinstance(f, models.JSONField):
+            kind = _JSON
+        elif isinstance(f, models.DateTimeField):
+            kind = _AUTO_DATETIME if f.auto_now or f.auto_now_add else _DATETIME
+        elif isinstance(f, models.DateField):
+            kind = _DATE
+        elif isinstance(f, models.DecimalField):
+            kind = _DECIMAL
+        elif isinstance(f, models.UUIDField | models.GenericIPAddressField | models.BinaryField):
+            kind = _PREP
+        else:
+            kind = _PLAIN
+        columns.append((f.attname, kind, f))
+        placeholders.append("%s::jsonb" if kind == _JSON and vendor == "postgresql" else "%s")
+    names = ", ".join(connection.ops.quote_name(f.column) for _, _, f in columns)
+    return names, "(" + ", ".join(placeholders) + ")", columns
+
+
+def _value(obj: models.Model, attname: str, kind: int, field: models.Field) -> Any:
+    if kind == _PLAIN:
+        return getattr(obj, attname)
     ops = connection.ops
-    if isinstance(field, models.JSONField):
-        cast = "::jsonb" if connection.vendor == "postgresql" else ""
-        return "%s" + cast, lambda obj: None if (v := getattr(obj, attname)) is None else _json.encode(v)
-    if isinstance(field, models.DateTimeField):
-        if field.auto_now or field.auto_now_add:
-            return "%s", lambda obj: ops.adapt_datetimefield_value(field.pre_save(obj, True))
-        return "%s", lambda obj: ops.adapt_datetimefield_value(getattr(obj, attname))
-    if isinstance(field, models.DateField):
-        return "%s", lambda obj: ops.adapt_datefield_value(getattr(obj, attname))
-    if isinstance(field, models.DecimalField):
-        return "%s", lambda obj: ops.adapt_decimalfield_value(
-            getattr(obj, attname), field.max_digits, field.decimal_places
-        )
-    if isinstance(field, models.UUIDField | models.GenericIPAddressField | models.BinaryField):
-        return "%s", lambda obj: field.get_db_prep_save(getattr(obj, attname), connection)
-    return "%s", lambda obj: getattr(obj, attname)
+    if kind == _JSON:
+        value = getattr(obj, attname)
+        return None if value is None else _json.encode(value)
+    if kind == _DATETIME:
+        return ops.adapt_datetimefield_value(getattr(obj, attname))
+    if kind == _AUTO_DATETIME:
+        return ops.adapt_datetimefield_value(field.pre_save(obj, True))
+    if kind == _DATE:
+        return ops.adapt_datefield_value(getattr(obj, attname))
+    if kind == _DECIMAL:
+        decimal = cast(models.DecimalField, field)
+        return ops.adapt_decimalfield_value(getattr(obj, attname), decimal.max_digits, decimal.decimal_places)
+    return field.get_db_prep_save(getattr(obj, attname), connection)
 
 
 def insert_instances(objs: Sequence[models.Model]) -> list[int]:
@@ -47,18 +75,14 @@ def insert_instances(objs: Sequence[models.Model]) -> list[int]:
     if not objs:
         return []
     meta = objs[0]._meta
-    fields = [f for f in meta.concrete_fields if f is not meta.auto_field]
-    writers = [_column_writer(f) for f in fields]
-    one_row = "(" + ", ".join(placeholder for placeholder, _ in writers) + ")"
-    getters = [getter for _, getter in writers]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    columns, one_row, plan = _plan(type(objs[0]), connection.vendor)
     table = connection.ops.quote_name(meta.db_table)
     pk_column = connection.ops.quote_name(meta.pk.column)  # type: ignore[union-attr]
     ids: list[int] = []
     with connection.cursor() as cursor:
         for start in range(0, len(objs), CHUNK):
             chunk = objs[start : start + CHUNK]
-            params = [get(obj) for obj in chunk for get in getters]
+            params = [_value(obj, attname, kind, field) for obj in chunk for attname, kind, field in plan]
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) VALUES {', '.join([one_row] * len(chunk))} "  # noqa: S608
                 f"RETURNING {pk_column}",

@@ -125,20 +125,21 @@ def submit_petition(
     """Register a petition from the portal or the API once per idempotency ``key``: a retry with the same key
     returns the first receipt. Bad input (fields or files) is refused with a message and nothing is stored.
 
-    The key row is inserted first, in the same transaction as the case: a retry (even a concurrent one, which
-    blocks on the unique index until the first commits) fails that insert and is given the first receipt.
-    Callers may look the key up first (``receipt_for_key``) to answer a retry before checking anything else.
+    The key row is inserted in the same transaction as the case: a retry (even a concurrent one, which blocks
+    on the unique index until the first commits) fails that insert, is rolled back whole and is given the
+    first receipt. Callers may look the key up first (``receipt_for_key``) to answer a retry before checking
+    anything else.
     """
     validate_intake(intake)
     _check_uploads(uploads)
     try:
         with transaction.atomic():
-            claim = IdempotencyKey.objects.create(key=key)
             registered = register_case(intake=intake, actor=actor)
+            # Before the files are written: a retry fails here and leaves no files behind.
+            IdempotencyKey.objects.create(
+                key=key, case=registered.case, query_code_encrypted=crypto.encrypt(registered.query_code)
+            )
             _store_uploads(registered.case, actor, uploads, by_petitioner=True, keep_location=keep_location)
-            claim.case = registered.case
-            claim.query_code_encrypted = crypto.encrypt(registered.query_code)
-            claim.save(update_fields=["case", "query_code_encrypted"])
     except IntegrityError:
         existing = receipt_for_key(key)
         if existing is None:

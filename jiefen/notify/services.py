@@ -114,9 +114,6 @@ def enqueue(
         raise InvalidInput("没有收件人")
     if not idempotency_key or len(idempotency_key) > 200:
         raise InvalidInput("幂等键不能为空，也不能超过 200 个字符")
-    existing = Outbox.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing
     template = template_for(template_key, channel)
     if channel == NotifyChannel.WEBHOOK and template is None:
         subject, body, gateway_template = template_key, "", ""
@@ -144,7 +141,8 @@ def enqueue(
         row.status, row.sent_at, row.attempts = OutboxStatus.SENT, timezone.now(), 1
         row.logged_only = channel != NotifyChannel.INAPP
     try:
-        # A savepoint, so a duplicate key racing in from another transaction leaves the caller's intact.
+        # The key already queued (a repeat, or one racing in from another transaction) fails the insert;
+        # the savepoint leaves the caller's transaction intact.
         with transaction.atomic():
             row.save(force_insert=True)
     except IntegrityError:

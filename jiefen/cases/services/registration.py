@@ -148,9 +148,8 @@ def register_case(*, intake: Intake, actor: Actor) -> Registered:
     code = intake_mod.new_query_code()
     with transaction.atomic():
         petitioner = None if intake.is_anonymous else _petitioner_from(intake.petitioner)
-        matter = Matter.objects.create(
-            title=_title_of(intake), category_id=intake.category_id, place_text=intake.place_text
-        )
+        matter = Matter(title=_title_of(intake), category_id=intake.category_id, place_text=intake.place_text)
+        insert_instances([matter])
         case, plan = _new_case(
             intake,
             receipt_number=intake_mod.next_receipt_number(timezone.localdate(now)),
@@ -163,7 +162,7 @@ def register_case(*, intake: Intake, actor: Actor) -> Registered:
         background = enrichment.in_background()
         enrichment.enrich([case], part=enrichment.AT_THE_DOOR if background else enrichment.ALL)
         case.enrichment_pending = background and enrichment.has_later_enrichers()
-        case.save(force_insert=True)
+        insert_instances([case])
         for person in intake.representatives:
             representative = _petitioner_from(person)
             if representative is not None:
