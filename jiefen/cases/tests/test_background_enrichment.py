@@ -70,3 +70,19 @@ def test_inline_is_the_default_without_a_broker(db: Any, make_case: Callable[...
     case = Case.objects.get(pk=make_case().pk)
     assert not case.enrichment_pending
     assert "classification" in case.enrichment
+
+
+def test_the_case_page_says_the_analysis_is_on_its_way(
+    db: Any,
+    background: None,
+    make_case: Callable[..., Case],
+    clerk: Any,
+    client: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=False):
+        case = make_case()
+    client.force_login(clerk)
+    assert b"data-pending" in client.get(f"/cases/{case.pk}/").content
+    enrich_pending()
+    assert b"data-pending" not in client.get(f"/cases/{case.pk}/").content
