@@ -95,3 +95,27 @@ def insert_instances(objs: Sequence[models.Model]) -> list[int]:
         obj._state.adding = False
         obj._state.db = connection.alias
     return ids
+
+
+def insert_unless_exists(obj: models.Model, *, unique: str) -> bool:
+    """Insert ``obj`` unless a row with its value of the unique column ``unique`` exists (or is being inserted
+    by a transaction that then commits): one ``INSERT … ON CONFLICT DO NOTHING`` instead of a savepoint round
+    trip. True, with ``obj.pk`` set, when this call inserted it."""
+    meta = obj._meta
+    columns, one_row, plan = _plan(type(obj), connection.vendor)
+    quote = connection.ops.quote_name
+    unique_column = cast(models.Field, meta.get_field(unique)).column
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {one_row} "  # noqa: S608
+            f"ON CONFLICT ({quote(unique_column)}) DO NOTHING "
+            f"RETURNING {quote(meta.pk.column)}",  # type: ignore[union-attr]
+            [_value(obj, attname, kind, field) for attname, kind, field in plan],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    obj.pk = row[0]
+    obj._state.adding = False
+    obj._state.db = connection.alias
+    return True

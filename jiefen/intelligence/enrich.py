@@ -254,8 +254,8 @@ def related_many(
             found.update({pk: round(float(s), 4) for pk, s in zip(missing, scores, strict=True)})
         for pk in own:
             found.pop(pk, None)
-    for found, person in zip(hits, mine, strict=True):  # below SAME_PROBLEM_SCORE only the person's own count
-        for pk in [pk for pk, score in found.items() if score < SAME_PROBLEM_SCORE and pk not in person]:
+    for found, own_cases in zip(hits, mine, strict=True):  # below SAME_PROBLEM_SCORE only the person's own
+        for pk in [pk for pk, score in found.items() if score < SAME_PROBLEM_SCORE and pk not in own_cases]:
             del found[pk]
     wanted = set().union(*hits)
     if not wanted:

@@ -21,12 +21,13 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.template import Context, Template, TemplateSyntaxError
 from django.utils import timezone
 
 from jiefen.core import crypto
+from jiefen.core.bulk import insert_unless_exists
 from jiefen.core.errors import IllegalMove, InvalidInput
 from jiefen.notify import transports
 from jiefen.notify.models import DELIVERABLE, Message, MessageTemplate, NotifyChannel, Outbox, OutboxStatus
@@ -140,16 +141,9 @@ def enqueue(
     if local:
         row.status, row.sent_at, row.attempts = OutboxStatus.SENT, timezone.now(), 1
         row.logged_only = channel != NotifyChannel.INAPP
-    try:
-        # The key already queued (a repeat, or one racing in from another transaction) fails the insert;
-        # the savepoint leaves the caller's transaction intact.
-        with transaction.atomic():
-            row.save(force_insert=True)
-    except IntegrityError:
-        found = Outbox.objects.filter(idempotency_key=idempotency_key).first()
-        if found is None:
-            raise
-        return found
+    if not insert_unless_exists(row, unique="idempotency_key"):
+        # The key was queued already (a repeat, or one racing in from another transaction that committed).
+        return Outbox.objects.get(idempotency_key=idempotency_key)
     if not local:
         _schedule(row.pk)
     elif channel == NotifyChannel.INAPP:

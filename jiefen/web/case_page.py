@@ -7,6 +7,7 @@ keep dead ends off the page, so each mirrors the check of the service it leads t
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -437,18 +438,28 @@ def _field_label(key: str, field: str) -> str:
     return str(label) if label is not None else field
 
 
+def _in_order(mapping: dict[str, Any], order: Iterable[str]) -> list[tuple[str, Any]]:
+    """The items of ``mapping`` with the names in ``order`` first, in that order, then the rest by name — the
+    same on every database (PostgreSQL's jsonb does not keep the order keys were written in)."""
+    rank: dict[str, int] = {}
+    for name in order:
+        rank.setdefault(name, len(rank))
+    return sorted(mapping.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0]))
+
+
 def enrichment_items(case: Case) -> list[dict[str, Any]]:
     """``Case.enrichment`` as the page shows it: per enricher, its explanations and its other findings. The
     related cases are left to ``related_box``, which knows what the user may see of them."""
     enrichment = case.enrichment if isinstance(case.enrichment, dict) else {}
     items = []
-    for key, value in enrichment.items():
+    for key, value in _in_order(enrichment, _ENRICHMENT_LABELS):
         if key in _OWN_BOXES:
             continue
         explanations: list[str] = []
         facts: list[tuple[str, str]] = []
         if isinstance(value, dict):
-            for field, inner in value.items():
+            known = [*_ENRICHER_FIELD_LABELS.get(key, {}), *_FIELD_LABELS]
+            for field, inner in _in_order(value, known):
                 if field in _EXPLAINING:
                     inner = inner if isinstance(inner, list) else [inner]
                     explanations += [t for t in (_as_text(v) for v in inner) if t]
