@@ -266,6 +266,8 @@ def related_many(
         .annotate(other_places=KT("enrichment__extraction__specific_places"))
         .values(*_META_FIELDS, "other_places")
     }
+    for row in meta.values():  # once per candidate, however many cases of the batch found it
+        row["place_keys"] = _place_keys_of(row.pop("other_places"))
     chosen = [
         _candidates(case, case_places, found, meta)
         for case, case_places, found in zip(cases, places, hits, strict=True)
@@ -294,7 +296,7 @@ def _candidates(
         other = meta.get(pk)
         if other is None:
             continue
-        shared = shares_place(places, _place_keys_of(other["other_places"]))
+        shared = shares_place(places, other["place_keys"])
         minutes = abs((received - other["received_at"]).total_seconds()) / 60
         same_person = bool(case.petitioner_id) and other["petitioner_id"] == case.petitioner_id
         final = other["matter__status"] == MatterStatus.FINAL
