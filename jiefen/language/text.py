@@ -152,8 +152,11 @@ def model_text(text: str) -> str:
     return _CLEAN_RE.sub("", text.translate(_HALF_TABLE).lower())
 
 
-def ngram_keys(texts: Sequence[str], n_max: int = 3) -> tuple[np.ndarray, np.ndarray]:
-    """Exact integer keys of the char 1..n_max-grams of ``model_text(t)`` for each text, vectorised.
+def ngram_keys(
+    texts: Sequence[str], n_max: int = 3, *, cleaned: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact integer keys of the char 1..n_max-grams of ``model_text(t)`` for each text, vectorised
+    (``cleaned=True``: the texts are already in ``model_text`` form; skips that step).
 
     Returns ``(doc_index, key)`` arrays of equal length (uint64 keys). A key packs the code points of its
     n-gram, 21 bits each, so it is exact (no hashing collisions) and decodable by ``decode_key``; an n-gram
@@ -161,11 +164,11 @@ def ngram_keys(texts: Sequence[str], n_max: int = 3) -> tuple[np.ndarray, np.nda
     """
     if not 1 <= n_max <= 3:
         raise ValueError("n_max must be 1, 2 or 3")
-    cleaned = [model_text(t) for t in texts]
-    joined = "\x00".join(cleaned)
+    forms = list(texts) if cleaned else [model_text(t) for t in texts]
+    joined = "\x00".join(forms)
     codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    lengths = np.fromiter((len(c) + 1 for c in cleaned), dtype=np.int64, count=len(cleaned))
-    doc_of = np.repeat(np.arange(len(cleaned), dtype=np.int64), lengths)[: len(codes)]
+    lengths = np.fromiter((len(c) + 1 for c in forms), dtype=np.int64, count=len(forms))
+    doc_of = np.repeat(np.arange(len(forms), dtype=np.int64), lengths)[: len(codes)]
     keys = [codes]
     docs = [doc_of]
     valid = [codes != 0]

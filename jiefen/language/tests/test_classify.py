@@ -52,7 +52,7 @@ def test_save_and_load_round_trip_keeps_metadata_and_predictions(tmp_path: Path)
         model.labels,
         32,
         {"macro_f1": 0.5},
-        1,
+        2,
     )
     assert loaded.created == model.created
     assert loaded.predict_top(["河里污水发臭"]) == model.predict_top(["河里污水发臭"])
@@ -64,6 +64,14 @@ def test_load_rejects_other_files(tmp_path: Path) -> None:
     joblib.dump({"format": "something else"}, tmp_path / "x.joblib")
     with pytest.raises(ValueError, match="not a Jiefen classifier"):
         Model.load(tmp_path / "x.joblib")
+
+
+def test_load_refuses_a_file_of_another_format_version(tmp_path: Path) -> None:
+    import joblib
+
+    joblib.dump({"format": "jiefen.classifier", "version": 1}, tmp_path / "old.joblib")
+    with pytest.raises(ValueError, match="format version 1, this code reads version 2 only; retrain"):
+        Model.load(tmp_path / "old.joblib")
 
 
 def test_text_groups_join_copies_and_near_duplicates() -> None:
