@@ -18,7 +18,7 @@ or the keywords that matched).
 Files written by ``Model.save`` carry a format name and version, the creation time, the labels, the training
 size and a metrics dict. They hold only numpy arrays and plain values in an uncompressed joblib pickle whose
 arrays are memory-mapped on load (shared by all processes), so a model loads in a fraction of a second (most
-of it rebuilding the word matcher). A file of another format version is refused: retrain. Load only files
+of it rebuilding the n-gram lookup tables). A file of another format version is refused: retrain. Load only files
 that the office itself produced: a pickle from elsewhere is not safe to open.
 
 Evaluation must split by *text group*, not by row: petitions are repeated verbatim, and the same message can

@@ -152,6 +152,29 @@ def model_text(text: str) -> str:
     return _CLEAN_RE.sub("", text.translate(_HALF_TABLE).lower())
 
 
+def char_codes(forms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The code points of ``forms`` joined by NUL (uint64, NUL = 0 between texts, none after the last) and the
+    index of the text each position belongs to (the NUL after a text counts as that text's)."""
+    codes = np.frombuffer("\x00".join(forms).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    lengths = np.fromiter((len(c) + 1 for c in forms), dtype=np.int64, count=len(forms))
+    doc_of = np.repeat(np.arange(len(forms), dtype=np.int64), lengths)[: len(codes)]
+    return codes, doc_of
+
+
+def window_keys(codes: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each start position of ``codes`` with ``n`` positions after it: the exact key of the n-gram that
+    starts there (``n`` ≤ 3, 21 bits per code point, as in ``ngram_keys``) and whether it is a real n-gram
+    (no NUL inside, so it lies within one text). Both arrays have ``len(codes) - n + 1`` entries."""
+    count = max(len(codes) - n + 1, 0)
+    key = np.zeros(count, dtype=np.uint64)
+    ok = np.ones(count, dtype=bool)
+    for i in range(n):
+        part = codes[i : i + count]
+        key = (key << np.uint64(_CODE_BITS)) | part
+        ok &= part != 0
+    return key, ok
+
+
 def ngram_keys(
     texts: Sequence[str], n_max: int = 3, *, cleaned: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -165,28 +188,17 @@ def ngram_keys(
     if not 1 <= n_max <= 3:
         raise ValueError("n_max must be 1, 2 or 3")
     forms = list(texts) if cleaned else [model_text(t) for t in texts]
-    joined = "\x00".join(forms)
-    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    lengths = np.fromiter((len(c) + 1 for c in forms), dtype=np.int64, count=len(forms))
-    doc_of = np.repeat(np.arange(len(forms), dtype=np.int64), lengths)[: len(codes)]
-    keys = [codes]
-    docs = [doc_of]
-    valid = [codes != 0]
-    for n in range(2, n_max + 1):
-        if len(codes) < n:
-            break
-        key = np.zeros(len(codes) - n + 1, dtype=np.uint64)
-        ok = np.ones(len(codes) - n + 1, dtype=bool)
-        for i in range(n):
-            part = codes[i : len(codes) - n + 1 + i]
-            key = (key << np.uint64(_CODE_BITS)) | part
-            ok &= part != 0
-        keys.append(key)
-        docs.append(doc_of[: len(key)])
-        valid.append(ok)
-    all_keys = np.concatenate(keys)
-    all_docs = np.concatenate(docs)
-    mask = np.concatenate(valid)
+    codes, doc_of = char_codes(forms)
+    return ngram_keys_of_windows(doc_of, [window_keys(codes, n) for n in range(1, n_max + 1)])
+
+
+def ngram_keys_of_windows(
+    doc_of: np.ndarray, windows: Sequence[tuple[np.ndarray, np.ndarray]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``ngram_keys``'s result from ``char_codes``' text indices and the ``window_keys`` of n = 1, 2, …"""
+    mask = np.concatenate([ok for _, ok in windows])
+    all_keys = np.concatenate([key for key, _ in windows])
+    all_docs = np.concatenate([doc_of[: len(key)] for key, _ in windows])
     return all_docs[mask], all_keys[mask]
 
 

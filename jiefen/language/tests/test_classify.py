@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import random
 import time
 from pathlib import Path
 
 import pytest
 
 from jiefen.language.classify import KeywordModel, Model, evaluate, text_groups, train
-from jiefen.language.text import join_tokens
+from jiefen.language.features import CodeWindows, WordMatcher
+from jiefen.language.text import join_tokens, model_text
 
 from .conftest import require_data
 
@@ -116,8 +118,6 @@ def test_real_data_model_beats_a_floor_and_is_fast() -> None:
         fieldnames=["tokens", "label"],
     )
     # The file is in blocks of labels: a seeded shuffle puts all seven labels on both sides.
-    import random
-
     order = random.Random(0).sample(range(len(rows)), 2500)
     texts = [join_tokens(rows[i][0]) for i in order]
     labels = [rows[i][1] for i in order]
@@ -131,3 +131,94 @@ def test_real_data_model_beats_a_floor_and_is_fast() -> None:
     start = time.perf_counter()
     model.predict(texts[:1000])
     assert time.perf_counter() - start < 2.0
+
+
+def _scan(texts: list[str], vocabulary: list[str]) -> list[tuple[int, str]]:
+    """The reference rule, one character at a time: at each position take the longest word that starts
+    there and resume after it, else move on by one. Returns (text index, word) in order."""
+    known, longest = set(vocabulary), max(map(len, vocabulary))
+    out = []
+    for doc, text in enumerate(texts):
+        i = 0
+        while i < len(text):
+            for size in range(min(longest, len(text) - i), 1, -1):
+                if text[i : i + size] in known:
+                    out.append((doc, text[i : i + size]))
+                    i += size
+                    break
+            else:
+                i += 1
+    return out
+
+
+def _match(
+    texts: list[str], vocabulary: list[str], matcher: WordMatcher | None = None
+) -> list[tuple[int, str]]:
+    matcher = matcher or WordMatcher(vocabulary)
+    windows = CodeWindows(texts)
+    at, found = matcher.find(windows.codes, windows.keys[2], windows.keys[3])
+    return [(int(windows.doc_of[a]), vocabulary[w]) for a, w in zip(at.tolist(), found.tolist(), strict=True)]
+
+
+def test_the_word_matcher_takes_the_longest_word_at_each_position_of_the_scan() -> None:
+    vocabulary = sorted(
+        ["拖欠", "拖欠工资", "工资", "欠工", "农民工", "农民", "民工", "工资款", "资款", "小区", "小区物业",
+         "物业", "物业公司", "业公", "公司", "中华人民共和国", "人民", "共和国", "国务院", "12345", "123",
+         "热线", "2345热线", "abcdefghijkl", "bcdefghijk", "停车", "停车费"]
+    )  # fmt: skip
+    texts = [
+        model_text(t)
+        for t in [
+            "包工头拖欠农民工工资款半年，拖欠工资",
+            "小区物业公司乱收停车费",
+            "中华人民共和国国务院",
+            "打12345热线没人接",  # 12345 is taken, so 2345热线 (which starts inside it) is not
+            "abcdefghijkl和bcdefghijk",
+            "",
+            "拖欠",  # a word that is the whole text, after an empty one
+            "工资工资工资",
+        ]
+    ]
+    expected = _scan(texts, vocabulary)
+    assert ("拖欠工资" in {w for _, w in expected}) and (3, "2345热线") not in expected
+    assert _match(texts, vocabulary) == expected
+
+
+def test_the_word_matcher_agrees_with_the_scan_on_random_overlapping_words() -> None:
+    rng = random.Random(7)
+    alphabet = "甲乙丙丁戊己"  # a small alphabet makes words overlap in long chains
+    for _ in range(30):
+        vocabulary = sorted(
+            {"".join(rng.choices(alphabet, k=rng.choice([2, 2, 3, 3, 4, 5, 6, 8, 11]))) for _ in range(40)}
+        )
+        texts = ["".join(rng.choices(alphabet, k=rng.randrange(0, 60))) for _ in range(20)]
+        assert _match(texts, vocabulary) == _scan(texts, vocabulary)
+
+
+def test_a_hash_collision_never_makes_a_match() -> None:
+    class Colliding(WordMatcher):
+        # Base 0: a window's hash is its last character, so every window of a word's length that ends like
+        # it collides with it.
+        _SEED_BASES = (0,)
+
+    vocabulary = ["甲乙丙丁", "子丑寅卯辰"]
+    matcher = Colliding(vocabulary)
+    # 子丑寅甲辰 begins like 子丑寅卯辰 and ends like it: its window is looked up and its hash is found.
+    texts = ["子丑寅甲辰", "甲乙丙丁", "甲乙丙卯辰", "子丑寅卯辰", "甲乙丙乙丁"]
+    assert _match(texts, vocabulary, matcher) == [(1, "甲乙丙丁"), (3, "子丑寅卯辰")]
+
+
+def test_the_word_matcher_agrees_with_the_scan_on_real_texts() -> None:
+    data = require_data()
+    from jiefen.language.features import WordTfidf
+    from jiefen.language.io import read_labelled
+
+    rows = read_labelled(
+        data / "附件2_raw_subsets" / "分类结果.xlsx",
+        text_column=["留言主题", "留言详情"],
+        label_column="一级标签",
+    )
+    texts = [model_text(text) for text, _ in rows[:1500]]
+    vocabulary = WordTfidf(min_df=2).fit(texts[:300]).vocabulary
+    assert max(map(len, vocabulary)) > 6
+    assert _match(texts, vocabulary) == _scan(texts, vocabulary)
