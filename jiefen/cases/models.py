@@ -227,11 +227,9 @@ class Case(models.Model):
     due_at = models.DateTimeField(_("办理时限"), null=True, blank=True)
     clock_colour = models.CharField(max_length=8, choices=ClockColour.choices, default=ClockColour.NONE)
     enrichment = models.JSONField(default=dict, blank=True)
-    # Set when the language analysis runs in the background (``INTAKE_ENRICHMENT = "background"``) and not
-    # yet done; ``enrichment_claimed_at`` marks the batch a worker took (a claim older than a few minutes,
-    # from a worker that died, is taken again).
+    # Set when the language analysis runs in the background (``INTAKE_ENRICHMENT = "background"``) and is not
+    # done yet (``cases.services.enrichment.enrich_pending``).
     enrichment_pending = models.BooleanField(default=False)
-    enrichment_claimed_at = models.DateTimeField(null=True, blank=True)
 
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -15,11 +15,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name='case',
-            name='enrichment_claimed_at',
-            field=models.DateTimeField(blank=True, null=True),
-        ),
-        migrations.AddField(
-            model_name='case',
             name='enrichment_pending',
             field=models.BooleanField(default=False),
         ),

@@ -7,23 +7,22 @@ hundreds for an import), saved ones in the background — and returns, for each,
 
 With ``INTAKE_ENRICHMENT = "background"`` a single registration runs only the enrichers marked
 ``at_the_door`` (the emergency check, whose 110/119/120 notice the citizen must see at once) and stores the
-case with ``enrichment_pending``; on commit it schedules ``enrich_pending``, which claims the waiting cases in
-batches, runs the other enrichers once per batch and stores their findings. A category or urgency that staff
-changed in the meantime is kept. Imports always enrich inline, in their own batches.
+case with ``enrichment_pending``; on commit it schedules ``enrich_pending``, which takes the waiting cases in
+batches, runs the other enrichers once per batch and stores their findings, a batch per transaction (rows
+locked with ``SKIP LOCKED`` on PostgreSQL, so workers share the queue; SQLite serialises writers). A worker
+that dies leaves its batch waiting for the next run. A category or urgency that staff set before the batch
+was taken is kept. Imports always enrich inline, in their own batches.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Q
-from django.utils import timezone
 
 from jiefen.cases.models import Case
 
@@ -33,8 +32,6 @@ _at_the_door: set[str] = set()
 
 ALL, AT_THE_DOOR, LATER = "all", "at_the_door", "later"
 BATCH = 200
-# A claim older than this is from a worker that died: the cases are taken again.
-CLAIM_TIMEOUT = timedelta(minutes=5)
 # Registrations within this many seconds share one scheduled run.
 DEBOUNCE_SECONDS = 1.0
 _SCHEDULED_KEY = "jiefen:enrichment-scheduled"
@@ -115,7 +112,7 @@ def enrich_pending(*, batch: int = BATCH, limit: int | None = None) -> int:
     done = 0
     while limit is None or done < limit:
         with transaction.atomic():  # the enrichers' on-commit steps (index, merges) follow the stored results
-            cases = _claim(min(batch, limit - done) if limit is not None else batch)
+            cases = _take(min(batch, limit - done) if limit is not None else batch)
             if not cases:
                 break
             before = [(case.category_id, case.urgency) for case in cases]
@@ -125,20 +122,12 @@ def enrich_pending(*, batch: int = BATCH, limit: int | None = None) -> int:
     return done
 
 
-def _claim(batch: int) -> list[Case]:
-    now = timezone.now()
-    waiting = (
-        Case.objects.filter(enrichment_pending=True)
-        .filter(Q(enrichment_claimed_at__isnull=True) | Q(enrichment_claimed_at__lt=now - CLAIM_TIMEOUT))
-        .order_by("pk")
-    )
+def _take(batch: int) -> list[Case]:
+    """The next waiting cases, locked until the transaction ends (others' locked rows are skipped)."""
+    waiting = Case.objects.filter(enrichment_pending=True).order_by("pk")
     if connection.features.has_select_for_update_skip_locked:
         waiting = waiting.select_for_update(skip_locked=True)
-    ids = list(waiting.values_list("pk", flat=True)[:batch])
-    if not ids:
-        return []
-    Case.objects.filter(pk__in=ids).update(enrichment_claimed_at=now)
-    return list(Case.objects.filter(pk__in=ids).order_by("pk"))
+    return list(waiting[:batch])
 
 
 def _store(
@@ -164,6 +153,6 @@ def _store(
             f"UPDATE {table} SET enrichment = {merge}, "  # noqa: S608 - fixed names
             "category_id = COALESCE(category_id, %s), "
             "urgency = CASE WHEN urgency = %s THEN %s ELSE urgency END, "
-            "enrichment_pending = %s, enrichment_claimed_at = NULL WHERE id = %s",
+            "enrichment_pending = %s WHERE id = %s",
             [(*row[:4], False, row[4]) for row in rows],
         )

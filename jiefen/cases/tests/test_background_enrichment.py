@@ -5,11 +5,9 @@ changed meanwhile."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from jiefen.cases.models import Case, Category, Urgency
 from jiefen.cases.services import enrich_pending
@@ -34,7 +32,7 @@ def test_the_case_is_stored_with_the_emergency_check_and_analysed_once_committed
     for callback in callbacks:  # the commit: the scheduled run (inline here, Celery being eager) analyses it
         callback()
     stored.refresh_from_db()
-    assert not stored.enrichment_pending and stored.enrichment_claimed_at is None
+    assert not stored.enrichment_pending
     assert {"emergency", "classification", "routing"} <= set(stored.enrichment)
     assert stored.urgency == Urgency.CRITICAL
 
@@ -54,16 +52,19 @@ def test_a_batch_keeps_what_staff_changed_meanwhile(
     assert enrich_pending() == 0
 
 
-def test_a_stale_claim_is_taken_again_and_a_fresh_one_is_left(
-    db: Any, background: None, make_case: Callable[..., Case]
+def test_a_limited_run_leaves_the_rest_waiting_and_touches_no_other_case(
+    db: Any, background: None, make_case: Callable[..., Case], settings: Any
 ) -> None:
-    stale, fresh = make_case(title="甲"), make_case(title="乙")
-    now = timezone.now()
-    Case.objects.filter(pk=stale.pk).update(enrichment_claimed_at=now - timedelta(minutes=10))
-    Case.objects.filter(pk=fresh.pk).update(enrichment_claimed_at=now)
+    settings.INTAKE_ENRICHMENT = "inline"
+    analysed = make_case(title="已分析")
+    settings.INTAKE_ENRICHMENT = "background"
+    first, second = make_case(title="甲"), make_case(title="乙")
+    before = Case.objects.get(pk=analysed.pk).enrichment
+    assert enrich_pending(limit=1) == 1
+    assert not Case.objects.get(pk=first.pk).enrichment_pending
+    assert Case.objects.get(pk=second.pk).enrichment_pending
+    assert Case.objects.get(pk=analysed.pk).enrichment == before
     assert enrich_pending() == 1
-    assert not Case.objects.get(pk=stale.pk).enrichment_pending
-    assert Case.objects.get(pk=fresh.pk).enrichment_pending
 
 
 def test_inline_is_the_default_without_a_broker(db: Any, make_case: Callable[..., Case]) -> None:
