@@ -242,8 +242,12 @@ def related_many(
             earlier = person_cases.setdefault(person, [])
             if len(earlier) < 20:
                 earlier.append(pk)
-    own = {c.pk for c in cases if c.pk is not None}  # saved cases (background enrichment): not their own kin
-    mine = [[pk for pk in person_cases.get(c.petitioner_id or 0, []) if pk not in own] for c in cases]
+    # Saved cases (the background analysis) relate only to earlier ones; their batch-mates are in the database
+    # but not yet in the index, so they are compared here.
+    _batch_mates(cases, vectors, hits)
+    mine = [
+        [pk for pk in person_cases.get(c.petitioner_id or 0, []) if c.pk is None or pk < c.pk] for c in cases
+    ]
     unscored = [[pk for pk in person if pk not in found] for person, found in zip(mine, hits, strict=True)]
     texts_of = _texts({pk for pks in unscored for pk in pks})
     vec = engine.vectorizer()
@@ -252,8 +256,6 @@ def related_many(
         if missing and vec is not None:
             scores = vec.obj.transform([texts_of[pk] for pk in missing]) @ vector
             found.update({pk: round(float(s), 4) for pk, s in zip(missing, scores, strict=True)})
-        for pk in own:
-            found.pop(pk, None)
     for found, own_cases in zip(hits, mine, strict=True):  # below SAME_PROBLEM_SCORE only the person's own
         for pk in [pk for pk, score in found.items() if score < SAME_PROBLEM_SCORE and pk not in own_cases]:
             del found[pk]
@@ -274,6 +276,20 @@ def related_many(
     ]
     texts_of.update(_texts({c.pk for found in chosen for c in found} - set(texts_of)))
     return [_related(text, found, texts_of) for text, found in zip(texts, chosen, strict=True)]
+
+
+def _batch_mates(cases: Sequence[Case], vectors: np.ndarray, hits: list[dict[int, float]]) -> None:
+    """Add to each saved case's hits its earlier batch-mates that score high enough (and drop later cases
+    and the case itself, which a search may return)."""
+    if not cases or any(c.pk is None for c in cases):
+        return
+    pks = np.array([c.pk for c in cases], dtype=np.int64)
+    scores = vectors @ vectors.T
+    for i, found in enumerate(hits):
+        for pk in [pk for pk in found if pk >= pks[i]]:
+            del found[pk]
+        for j in np.flatnonzero((pks < pks[i]) & (scores[i] >= MIN_RELATED_SCORE)).tolist():
+            found[int(pks[j])] = round(float(scores[i, j]), 4)
 
 
 def _texts(pks: set[int]) -> dict[int, str]:

@@ -187,3 +187,28 @@ def test_a_newly_trained_model_is_used_by_the_next_registration(
     second = services.train_classifier(texts=texts, labels=labels, source="test", evaluate=False)
     assert second.version is not None and second.version.version == 2
     assert list(ModelVersion.objects.filter(active=True).values_list("version", flat=True)) == [2]
+
+
+def test_in_the_background_a_double_submission_in_the_same_batch_is_found_and_merged(
+    make_case: Callable[..., Any],
+    taxonomy: dict[str, Any],
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """Both submissions wait for the same background batch: the second is compared with the first there
+    (neither is in the index yet) and merged into it; the first is not related to the later one."""
+    from jiefen.cases.services import enrich_pending
+
+    _index(make_case, OTHER)
+    settings.INTAKE_ENRICHMENT = "background"
+    with django_capture_on_commit_callbacks(execute=False):
+        first = make_case(title=NOISE[0][0], content=NOISE[0][1])
+        second = make_case(title=NOISE[0][0], content=NOISE[0][1])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert enrich_pending() == 2
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert second.pk not in [f["case_id"] for f in (first.enrichment.get("similar") or {}).get("cases", [])]
+    assert second.enrichment["similar"]["cases"][0]["case_id"] == first.pk
+    assert second.enrichment["similar"]["cases"][0]["kind"] == "near_duplicate"
+    assert second.status == CaseStatus.MERGED and second.merged_into_id == first.pk
