@@ -14,6 +14,7 @@ from django.utils import timezone
 from jiefen.audit.models import AuditAction
 from jiefen.audit.services import record_many
 from jiefen.cases.models import Case, CaseEvent
+from jiefen.core.bulk import insert_rows
 
 
 class EventRow(NamedTuple):
@@ -87,33 +88,18 @@ def write_events(events: Sequence[CaseEvent]) -> list[CaseEvent]:
     return list(events)
 
 
-_CHUNK = 500
 _json = DjangoJSONEncoder(ensure_ascii=False)
 
 
 def _insert(rows: Sequence[EventRow]) -> list[int]:
-    """Multi-row INSERT ... RETURNING id: the rows ``bulk_create`` would write, without its per-field
-    overhead, which dominates when the sweep writes tens of thousands of events."""
-    table = CaseEvent._meta.db_table
-    json_cast = "::jsonb" if connection.vendor == "postgresql" else ""
-    one_row = "(" + ", ".join("%s" + (json_cast if name == "data" else "") for name in EventRow._fields) + ")"
+    """The rows ``bulk_create`` would write, without its per-field overhead, which dominates when the sweep
+    writes tens of thousands of events."""
     adapt = connection.ops.adapt_datetimefield_value
-    ids: list[int] = []
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), _CHUNK):
-            chunk = rows[start : start + _CHUNK]
-            params: list[Any] = []
-            for row in chunk:
-                params.extend(row[:8])
-                params.extend((_json.encode(row.data), row.is_public, adapt(row.created_at)))
-            cursor.execute(
-                f"INSERT INTO {table} ({', '.join(EventRow._fields)}) "  # noqa: S608 - fixed names
-                f"VALUES {', '.join([one_row] * len(chunk))} RETURNING id",
-                params,
-            )
-            # RETURNING gives the ids in the order of the VALUES rows, on PostgreSQL and SQLite alike.
-            ids.extend(pk for (pk,) in cursor.fetchall())
-    return ids
+    return insert_rows(
+        CaseEvent,
+        EventRow._fields,
+        [(*row[:8], _json.encode(row.data), row.is_public, adapt(row.created_at)) for row in rows],
+    )
 
 
 def _actor_fields(actor: Any, actor_label: str) -> tuple[int | None, str]:

@@ -70,26 +70,58 @@ def _value(obj: models.Model, attname: str, kind: int, field: models.Field) -> A
     return field.get_db_prep_save(getattr(obj, attname), connection)
 
 
+@functools.cache
+def _statement_parts(
+    model: type[models.Model], attnames: tuple[str, ...], vendor: str
+) -> tuple[str, str, str]:
+    """For these columns of ``model``: the column list, one VALUES row's placeholders, and the UNNEST
+    arguments (one array per column, cast to the column's type without its length)."""
+    fields = [next(f for f in model._meta.concrete_fields if f.attname == name) for name in attnames]
+    json_cast = "::jsonb" if vendor == "postgresql" else ""
+    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    one_row = ", ".join("%s" + json_cast if isinstance(f, models.JSONField) else "%s" for f in fields)
+    arrays = ", ".join(f"(%s)::{f.db_type(connection).split('(')[0]}[]" for f in fields)  # type: ignore[union-attr]
+    return names, f"({one_row})", arrays
+
+
+def insert_rows(
+    model: type[models.Model], attnames: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> list[int]:
+    """Insert rows of database-ready values for the columns ``attnames`` of ``model`` (JSON as text), in the
+    caller's transaction; their ids, in order. One statement per chunk: a multi-row VALUES, or on PostgreSQL
+    one array per column through UNNEST, which PostgreSQL plans in a fraction of the time (as ``bulk_create``
+    does there since Django 5.2)."""
+    if not rows:
+        return []
+    names, one_row, arrays = _statement_parts(model, tuple(attnames), connection.vendor)
+    table = connection.ops.quote_name(model._meta.db_table)
+    pk_column = connection.ops.quote_name(model._meta.pk.column)  # type: ignore[union-attr]
+    unnest = connection.vendor == "postgresql"
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start : start + CHUNK]
+            # Names and placeholders come from the model; values go as parameters.
+            if unnest and len(chunk) > 1:
+                source = f"SELECT * FROM UNNEST({arrays})"  # noqa: S608
+                params: list[Any] = [list(column) for column in zip(*chunk, strict=True)]
+            else:
+                source = f"VALUES {', '.join([one_row] * len(chunk))}"
+                params = [value for row in chunk for value in row]
+            cursor.execute(f"INSERT INTO {table} ({names}) {source} RETURNING {pk_column}", params)
+            # RETURNING gives the ids in the order of the rows, on PostgreSQL and SQLite alike.
+            ids.extend(pk for (pk,) in cursor.fetchall())
+    return ids
+
+
 def insert_instances(objs: Sequence[models.Model]) -> list[int]:
     """Insert unsaved instances of one model in the caller's transaction; set and return their ids."""
     if not objs:
         return []
-    meta = objs[0]._meta
-    columns, one_row, plan = _plan(type(objs[0]), connection.vendor)
-    table = connection.ops.quote_name(meta.db_table)
-    pk_column = connection.ops.quote_name(meta.pk.column)  # type: ignore[union-attr]
-    ids: list[int] = []
-    with connection.cursor() as cursor:
-        for start in range(0, len(objs), CHUNK):
-            chunk = objs[start : start + CHUNK]
-            params = [_value(obj, attname, kind, field) for obj in chunk for attname, kind, field in plan]
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join([one_row] * len(chunk))} "  # noqa: S608
-                f"RETURNING {pk_column}",
-                params,
-            )
-            # RETURNING gives the ids in the order of the VALUES rows, on PostgreSQL and SQLite alike.
-            ids.extend(pk for (pk,) in cursor.fetchall())
+    model = type(objs[0])
+    _, _, plan = _plan(model, connection.vendor)
+    rows = [[_value(obj, attname, kind, field) for attname, kind, field in plan] for obj in objs]
+    ids = insert_rows(model, [attname for attname, _, _ in plan], rows)
     for obj, pk in zip(objs, ids, strict=True):
         obj.pk = pk
         obj._state.adding = False
