@@ -31,6 +31,7 @@ from jiefen.cases.models import (
     Urgency,
 )
 from jiefen.cases.permissions import OFFICE_DECISIONS, acts_for_unit, may_move
+from jiefen.cases.services.acceptance import may_link_matter
 from jiefen.cases.workflow import AssignmentStatus, CaseStatus, Move
 from jiefen.clocks import services as clock_services
 from jiefen.clocks.models import ClockKind, ClockState
@@ -55,8 +56,6 @@ _PRIMARY = frozenset(
 )
 _DANGER = frozenset({"decline", "withdraw", "return"})
 _UNIT_ROLES = (Role.UNIT_HANDLER, Role.UNIT_LEADER)
-# Who may tie a case to an existing matter (``services.link_to_matter``).
-MATTER_LINKERS = (Role.RECEPTION_CLERK, Role.DISPATCHER, Role.ADMIN)
 # Who decides an extension once the unit's leader has approved it (``services.decide_extension``).
 _OFFICE_EXTENSION = (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
 # Who may take a case into mediation (``jiefen.mediation.permissions.REGISTERING``).
@@ -244,12 +243,6 @@ def available_actions(user: Any, case: Any, rows: CaseRows) -> list[dict[str, An
 
 
 # --- matters ------------------------------------------------------------------------------------------------
-
-
-def may_link_matter(user: Any, case: Case) -> bool:
-    """Mirrors ``services.link_to_matter`` (also behind confirming a proposed related case): the office staff
-    who register and dispatch, while the case is open."""
-    return case.is_open and bool(user.has_role(*MATTER_LINKERS))
 
 
 def _matter_label(case: Case) -> str:

@@ -30,6 +30,7 @@ from jiefen.cases.models import (
     Resolved,
     Satisfaction,
 )
+from jiefen.cases.services.acceptance import may_link_matter
 from jiefen.cases.workflow import OPEN_STATES, CaseStatus
 from jiefen.clocks.calendar import current_calendar
 from jiefen.core.errors import Conflict, DomainError, InvalidInput
@@ -144,7 +145,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
 def matter_lookup(request: HttpRequest, case_id: int) -> HttpResponse:
     """htmx: the matter choices of the link form, found by another case's receipt number (cases the user sees)."""
     case = queries.get_case_for_user(request.user, case_id)
-    if not request.user.has_role(*case_page.MATTER_LINKERS):  # type: ignore[union-attr]
+    if not may_link_matter(request.user):  # type: ignore[arg-type]
         raise PermissionDenied
     receipt = request.GET.get("receipt", "")[:32]
     if receipt.strip():

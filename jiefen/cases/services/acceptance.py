@@ -29,7 +29,7 @@ from jiefen.core.errors import Conflict, IllegalMove, InvalidInput, NotAllowed
 from jiefen.documents import services as documents
 from jiefen.documents.models import DocumentKind
 from jiefen.notify.events import notify_case_event
-from jiefen.org.models import Role
+from jiefen.org.models import Role, User
 
 # --- acceptance (信访工作条例 Art. 22–23) ---------------------------------------------------------------------
 
@@ -160,11 +160,27 @@ def merge_case(*, case: Case, into: Case, actor: Actor, version: int | None = No
     return case
 
 
+# Who may tie a case to an existing matter: the office staff who register and dispatch.
+MATTER_LINKERS = (Role.RECEPTION_CLERK, Role.DISPATCHER, Role.ADMIN)
+
+
+def may_link_matter(actor: Actor, case: Case | None = None) -> bool:
+    """The rule ``link_to_matter`` enforces (and confirming a proposed related case), for pages to ask:
+    the matter linkers, while ``case`` (when given) is open."""
+    return (
+        isinstance(actor, User)
+        and actor.is_authenticated
+        and actor.is_active
+        and actor.has_role(*MATTER_LINKERS)
+        and (case is None or case.status in OPEN_STATES)
+    )
+
+
 def link_to_matter(*, case: Case, matter: Matter, actor: Actor) -> Case:
     """A clerk confirms that ``case`` is about an existing matter (a repeat or joint petition). Linking to a
     matter already final after re-examination flags the case, which then cannot be accepted (Art. 36)."""
     user = _staff(actor, "只有工作人员可以关联事项")
-    if not user.has_role(Role.RECEPTION_CLERK, Role.DISPATCHER, Role.ADMIN):
+    if not may_link_matter(user):
         raise NotAllowed("只有接访员和交办员可以关联事项")
     if case.matter_id == matter.pk:
         raise InvalidInput("该信访件已属于这一事项")
