@@ -27,6 +27,7 @@ from jiefen.cases.models import Case, Category, Channel, MatterStatus, Urgency
 from jiefen.intelligence import engine
 from jiefen.language import extract as ex
 from jiefen.language import risk as risk_mod
+from jiefen.language.similar import common_runs
 from jiefen.language.text import model_text, normalize
 
 log = logging.getLogger(__name__)
@@ -103,21 +104,8 @@ def text_overlap(a: str, b: str) -> float:
 
 
 def shared_phrases(query: str, candidate: str, limit: int = 3) -> list[str]:
-    """Maximal phrases (≥ 4 characters) both texts contain, longest first — cheap: sets of 4-grams."""
-    q, c = model_text(query), model_text(candidate)
-    grams = {c[i : i + 4] for i in range(len(c) - 3)}
-    phrases: list[str] = []
-    i = 0
-    while i <= len(q) - 4:
-        if q[i : i + 4] in grams:
-            j = i + 4
-            while j < len(q) and q[j - 3 : j + 1] in grams:
-                j += 1
-            phrases.append(q[i:j])
-            i = j
-        else:
-            i += 1
-    return sorted(dict.fromkeys(phrases), key=len, reverse=True)[:limit]
+    """Maximal phrases (≥ 4 characters) both texts contain, longest first."""
+    return sorted(dict.fromkeys(common_runs(query, candidate)), key=len, reverse=True)[:limit]
 
 
 # --- the parts ------------------------------------------------------------------------------------------------

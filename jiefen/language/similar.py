@@ -425,6 +425,25 @@ def _phrases(text: str, n: int = 4) -> set[str]:
     return {clean[i : i + n] for i in range(len(clean) - n + 1)}
 
 
+def common_runs(query: str, candidate: str, n: int = 4) -> list[str]:
+    """The maximal runs of the query's cleaned text whose every ``n``-gram the candidate also contains, in
+    the query's order: shared ``n``-grams grown into shared phrases."""
+    clean_q = model_text(query)
+    grams = _phrases(candidate, n)
+    runs: list[str] = []
+    i = 0
+    while i <= len(clean_q) - n:
+        if clean_q[i : i + n] in grams:
+            j = i + n
+            while j < len(clean_q) and clean_q[j - n + 1 : j + 1] in grams:
+                j += 1
+            runs.append(clean_q[i:j])
+            i = j
+        else:
+            i += 1
+    return runs
+
+
 def explain(query: str, candidate: str, *, max_phrases: int = 5) -> Explanation:
     """Why two cases look related: the places both name and the longest phrases both contain."""
     places_q = {
@@ -434,26 +453,10 @@ def explain(query: str, candidate: str, *, max_phrases: int = 5) -> Explanation:
         e.value for e in extract(candidate, types=PLACE_TYPES) if e.type not in ("building", "unit", "room")
     }
     shared_places = tuple(sorted(places_q & places_c, key=lambda p: (-len(str(p)), str(p))))
-    clean_q = model_text(query)
-    shared = _phrases(query) & _phrases(candidate)
-    # Grow shared 4-grams into maximal shared phrases along the query text.
     phrases: list[str] = []
-    i = 0
-    while i <= len(clean_q) - 4:
-        if clean_q[i : i + 4] in shared:
-            j = i + 4
-            while j < len(clean_q) and clean_q[j - 3 : j + 1] in shared:
-                j += 1
-            phrase = clean_q[i:j]
-            if (
-                not _PHRASE_STOP.match(phrase)
-                and phrase not in phrases
-                and not any(phrase in p for p in phrases)
-            ):
-                phrases.append(phrase)
-            i = j
-        else:
-            i += 1
+    for phrase in common_runs(query, candidate):
+        if not _PHRASE_STOP.match(phrase) and phrase not in phrases and not any(phrase in p for p in phrases):
+            phrases.append(phrase)
     phrases = [p for p in phrases if not any(p in s for s in shared_places)]
     phrases.sort(key=len, reverse=True)
     top = tuple(phrases[:max_phrases])
