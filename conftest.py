@@ -8,7 +8,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -151,3 +152,15 @@ def dispatched_case(make_case: Callable[..., Any], dispatcher: Any, district: di
     dispatch_case(case=case, actor=dispatcher, lead_unit=district["street_a"])
     case.refresh_from_db()
     return case
+
+
+@pytest.fixture
+def private_data_dir(settings: Any, tmp_path: Path) -> Iterator[Path]:
+    """A DATA_DIR of the test's own, with the language engine's loaded models forgotten before and after
+    (model files and the similar-case index live there)."""
+    from jiefen.intelligence import engine
+
+    settings.DATA_DIR = tmp_path / "data"
+    engine.reset()
+    yield settings.DATA_DIR
+    engine.reset()

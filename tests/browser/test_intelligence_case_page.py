@@ -4,8 +4,7 @@ proposed related case into one matter, on a desktop and on a phone."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,17 +12,11 @@ import pytest
 from jiefen.cases.intake import PersonInput
 
 # The live server answers from another thread, so test data must be committed (transaction=True).
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _private_data_dir(settings: Any, tmp_path: Path) -> Iterator[None]:
-    from jiefen.intelligence import engine
-
-    settings.DATA_DIR = tmp_path / "data"
-    engine.reset()
-    yield
-    engine.reset()
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("private_data_dir"),
+]
 
 
 @pytest.fixture

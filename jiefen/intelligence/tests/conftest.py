@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,13 +9,8 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _private_data_dir(settings: Any, tmp_path: Path) -> Iterator[None]:
-    from jiefen.intelligence import engine
-
-    settings.DATA_DIR = tmp_path / "data"
-    engine.reset()
-    yield
-    engine.reset()
+def _private_data_dir(private_data_dir: Path) -> None:
+    """Every test here has its own DATA_DIR (the root conftest's ``private_data_dir``)."""
 
 
 @pytest.fixture

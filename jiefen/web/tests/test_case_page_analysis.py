@@ -5,8 +5,7 @@ who gets it and one who must not; a refused post shows why and changes nothing."
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,17 +14,7 @@ from django.test import Client
 from jiefen.cases.models import Case, CaseEvent, Category
 from jiefen.intelligence.models import Correction
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _private_data_dir(settings: Any, tmp_path: Path) -> Iterator[None]:
-    from jiefen.intelligence import engine
-
-    settings.DATA_DIR = tmp_path / "data"
-    engine.reset()
-    yield
-    engine.reset()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_data_dir")]
 
 
 def _category(code: str) -> Category:
