@@ -25,6 +25,7 @@ from jiefen.language.text import (
     char_codes,
     model_text,
     ngram_keys_of_windows,
+    weigh_counts,
     window_keys,
     words,
 )
@@ -32,15 +33,6 @@ from jiefen.language.text import (
 HEAD_CHARS = 30
 HEAD_WEIGHT = 0.6
 WORD_WEIGHT = 0.8
-
-
-def _l2_rows(matrix: sparse.csr_matrix) -> None:
-    """Scale each row of ``matrix`` to unit length, in place (empty rows stay empty)."""
-    norms = np.sqrt(np.add.reduceat(matrix.data**2, matrix.indptr[:-1])) if matrix.nnz else np.zeros(0)
-    counts = np.diff(matrix.indptr)
-    if matrix.nnz:
-        norms = np.where(counts > 0, norms, 1).astype(np.float32)
-        matrix.data /= np.repeat(norms, counts)
 
 
 class KeyTable:
@@ -125,11 +117,7 @@ class HashedNgramTfidf(CharNgramTfidf):
             shape=(len(texts), len(self.keys_)),
         )
         matrix.sum_duplicates()
-        np.log(matrix.data, out=matrix.data)
-        matrix.data += 1
-        matrix.data *= self.idf_[matrix.indices]
-        _l2_rows(matrix)
-        return matrix
+        return weigh_counts(matrix, self.idf_)
 
     @classmethod
     def from_state(cls, state: dict[str, object]) -> HashedNgramTfidf:
@@ -356,11 +344,7 @@ class WordTfidf:
         """TF-IDF rows of ``texts`` (``cleaned=True``: already in ``model_text`` form; ``windows``: their
         ``CodeWindows``, to reuse the n-gram keys computed for another block)."""
         matrix = self._counts(list(texts) if cleaned else [model_text(t) for t in texts], windows)
-        np.log(matrix.data, out=matrix.data)
-        matrix.data += 1
-        matrix.data *= self.idf_[matrix.indices]
-        _l2_rows(matrix)
-        return matrix
+        return weigh_counts(matrix, self.idf_)
 
     def state(self) -> dict[str, object]:
         return {"min_df": self.min_df, "max_words": self.max_words, "vocabulary": "\n".join(self.vocabulary)}

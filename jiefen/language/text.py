@@ -262,13 +262,7 @@ class CharNgramTfidf:
             shape=(len(texts), len(self.keys_)),
         )
         matrix.sum_duplicates()
-        np.log(matrix.data, out=matrix.data)
-        matrix.data += 1
-        matrix.data *= self.idf_[matrix.indices]
-        norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-        norms[norms == 0] = 1
-        matrix.data /= np.repeat(norms, np.diff(matrix.indptr)).astype(np.float32)
-        return matrix
+        return weigh_counts(matrix, self.idf_)
 
     def fit_transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
         return self.fit(texts).transform(texts)
@@ -291,3 +285,19 @@ class CharNgramTfidf:
         vec.keys_ = np.asarray(state["keys"], dtype=np.uint64)
         vec.idf_ = np.asarray(state["idf"], dtype=np.float32)
         return vec
+
+
+def weigh_counts(matrix: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
+    """Term counts → sublinear TF (1 + log tf) × IDF, each row scaled to unit length; in place."""
+    np.log(matrix.data, out=matrix.data)
+    matrix.data += 1
+    matrix.data *= idf[matrix.indices]
+    l2_rows(matrix)
+    return matrix
+
+
+def l2_rows(matrix: sparse.csr_matrix) -> None:
+    """Scale each row of ``matrix`` to unit length, in place (empty rows stay empty, wherever they are)."""
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    norms[norms == 0] = 1
+    matrix.data /= np.repeat(norms, np.diff(matrix.indptr)).astype(matrix.data.dtype)

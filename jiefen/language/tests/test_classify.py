@@ -39,6 +39,18 @@ def test_it_trains_and_ranks_path_labels_at_every_level() -> None:
     )
 
 
+def test_a_batch_ending_with_texts_the_model_has_no_features_for_is_still_classified() -> None:
+    """Rows without any known feature (no dictionary word, unknown characters) anywhere in a batch —
+    last included — get empty feature rows, not an error that would cost the whole batch its analysis."""
+    texts, labels = zip(*TOY, strict=True)
+    model = train(list(texts), list(labels), min_df=1, calibrate_folds=0)
+    batch = ["老板拖欠工资三个月", "", "☆☆☆", "ｘｙｚ"]
+    tops = model.predict_top(batch, k=1)
+    assert tops[0][0].label == "劳动和社会保障/劳动报酬"
+    assert len(tops) == len(batch)
+    assert model.predict(batch)[0] == "劳动和社会保障/劳动报酬"
+
+
 def test_it_refuses_a_single_label() -> None:
     with pytest.raises(ValueError, match="two distinct labels"):
         train(["a", "b"], ["x", "x"])
