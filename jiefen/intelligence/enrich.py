@@ -156,10 +156,6 @@ def _classification(
     }
 
 
-def classify(text: str) -> dict[str, Any]:
-    return classify_many([text])[0]
-
-
 def extraction(text: str, today: datetime | None = None) -> tuple[dict[str, Any], list[ex.Entity]]:
     entities = ex.extract(text, today=today.date() if today else None)
 

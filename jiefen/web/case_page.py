@@ -481,7 +481,7 @@ class CategoryPick:
     current: bool
 
 
-# How ``enrich.classify`` writes an alternative suggestion: "物业管理 › 停车管理（0.39）".
+# How ``enrich.classify_many`` writes an alternative suggestion: "物业管理 › 停车管理（0.39）".
 _ALTERNATIVE = re.compile(r"^(?P<label>.+)（(?P<score>\d+(?:\.\d+)?)）$")
 
 
@@ -553,7 +553,7 @@ def category_box(user: Any, case: Case) -> dict[str, Any]:
     return box
 
 
-# What each kind of proposed related case is called (``enrich.related`` and ``queries.related_cases``).
+# What each kind of proposed related case is called (``enrich.related_many`` and ``queries.related_cases``).
 _RELATED_KINDS = {
     "near_duplicate": gettext_lazy("重复提交"),
     "same_person": gettext_lazy("同一信访人重复信访"),

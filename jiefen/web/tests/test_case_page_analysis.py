@@ -22,7 +22,7 @@ def _category(code: str) -> Category:
 
 
 def _suggest(case: Case, best: str, score: float, *alternatives: tuple[str, float]) -> None:
-    """Store a classification as ``enrich.classify`` writes it: the best category and the others as text."""
+    """Store a classification as ``enrich.classify_many`` writes it: the best category and the others as text."""
     category = _category(best)
     enrichment = dict(case.enrichment or {})
     enrichment["classification"] = {
@@ -37,7 +37,7 @@ def _suggest(case: Case, best: str, score: float, *alternatives: tuple[str, floa
 
 
 def _propose(case: Case, *proposals: tuple[Case, str, float, list[str]]) -> None:
-    """Store related cases as ``enrich.related`` writes them."""
+    """Store related cases as ``enrich.related_many`` writes them."""
     enrichment = dict(case.enrichment or {})
     enrichment["similar"] = {
         "cases": [
