@@ -98,6 +98,17 @@ def login() -> Callable[[Any, str], None]:
 
 
 @pytest.fixture
+def fits_width() -> Callable[[Any], bool]:
+    """Whether a page, once loaded, fits its viewport's width (nothing to scroll sideways)."""
+
+    def check(page: Any) -> bool:
+        page.wait_for_load_state()
+        return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+    return check
+
+
+@pytest.fixture
 def shoot() -> Callable[..., Path]:
     """Save a screenshot of ``page`` as test-artifacts/screenshots/<name>.png."""
 

@@ -51,7 +51,7 @@ def analysed(make_case: Callable[..., Any]) -> dict[str, Any]:
 
 
 def test_a_clerk_corrects_the_category_and_confirms_the_related_case(
-    new_page: Any, login: Any, shoot: Any, analysed: dict[str, Any], clerk: Any
+    new_page: Any, login: Any, shoot: Any, analysed: dict[str, Any], clerk: Any, fits_width: Any
 ) -> None:
     from playwright.sync_api import expect
 
@@ -107,7 +107,7 @@ def test_a_clerk_corrects_the_category_and_confirms_the_related_case(
     login(phone, "clerk")
     phone.goto(f"/cases/{case.pk}/")
     phone.locator("#change-category summary").click()
-    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert fits_width(phone)
     phone.locator("section.card-enrichment").scroll_into_view_if_needed()
     shoot(phone, "intelligence-05-phone")
 

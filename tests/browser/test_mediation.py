@@ -169,7 +169,13 @@ def test_a_refused_mediation_is_referred_back_to_the_case(
 
 
 def test_the_dispute_page_on_a_phone(
-    new_page: Any, login: Any, shoot: Any, make_dispute: Any, dispatcher: Any, mediators: dict[str, Any]
+    new_page: Any,
+    login: Any,
+    shoot: Any,
+    make_dispute: Any,
+    dispatcher: Any,
+    mediators: dict[str, Any],
+    fits_width: Any,
 ) -> None:
     from jiefen.mediation import services
 
@@ -178,5 +184,5 @@ def test_the_dispute_page_on_a_phone(
     page = new_page(viewport={"width": 360, "height": 740})
     login(page, "mediator_a")
     page.goto(f"/mediation/{dispute.pk}/")
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert fits_width(page)
     shoot(page, "mediation-09-phone")

@@ -22,10 +22,6 @@ def _guards(settings: Any) -> None:
     }
 
 
-def _no_horizontal_scroll(page: Any) -> bool:
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
-
-
 def _reply_and_follow_up(receipt: str, dispatcher: Any, handler_a: Any, leader_a: Any, street: Any) -> None:
     from jiefen.cases import services
     from jiefen.cases.models import Case
@@ -55,13 +51,14 @@ def test_a_citizen_submits_on_a_phone_and_later_rates_the_reply(
     dispatcher: Any,
     handler_a: Any,
     leader_a: Any,
+    fits_width: Any,
 ) -> None:
     from playwright.sync_api import expect
 
     page = phone_page
     page.goto("/portal/")
     expect(page.get_by_role("heading", name="有事好商量，有难找信访")).to_be_visible()
-    assert _no_horizontal_scroll(page)
+    assert fits_width(page)
     shoot(page, "portal-01-home-phone")
 
     page.get_by_role("link", name="我要反映").first.click()
@@ -74,7 +71,7 @@ def test_a_citizen_submits_on_a_phone_and_later_rates_the_reply(
     page.get_by_label("地点", exact=True).fill("八角南里小区东门")
     page.get_by_label("姓名").fill("张三")
     page.get_by_label("手机号码").fill("13800138000")
-    assert _no_horizontal_scroll(page)
+    assert fits_width(page)
     shoot(page, "portal-02-submit-phone")
     page.get_by_role("button", name="提交").click()
 
@@ -83,7 +80,7 @@ def test_a_citizen_submits_on_a_phone_and_later_rates_the_reply(
     receipt = page.locator("#receipt-number").inner_text()
     code = page.locator("#query-code").inner_text()
     assert len(code) == 8
-    assert _no_horizontal_scroll(page)
+    assert fits_width(page)
     shoot(page, "portal-03-receipt-phone")
 
     _reply_and_follow_up(receipt, dispatcher, handler_a, leader_a, district["street_a"])
@@ -98,7 +95,7 @@ def test_a_citizen_submits_on_a_phone_and_later_rates_the_reply(
     expect(later.locator("#case-status")).to_have_text("回访中")
     expect(later.locator(".p-reply")).to_contain_text("自本周起恢复每日清运")
     expect(later.locator(".p-content")).to_contain_text("<b>老人孩子</b>")
-    assert _no_horizontal_scroll(later)
+    assert fits_width(later)
     shoot(later, "portal-04-case-with-reply-phone")
 
     later.get_by_label("已解决").check()
@@ -111,7 +108,9 @@ def test_a_citizen_submits_on_a_phone_and_later_rates_the_reply(
     shoot(later, "portal-05-rated-phone")
 
 
-def test_a_refused_submission_keeps_what_was_typed_on_a_phone(phone_page: Any, shoot: Any, db: Any) -> None:
+def test_a_refused_submission_keeps_what_was_typed_on_a_phone(
+    phone_page: Any, shoot: Any, db: Any, fits_width: Any
+) -> None:
     from playwright.sync_api import expect
 
     page = phone_page
@@ -122,7 +121,7 @@ def test_a_refused_submission_keeps_what_was_typed_on_a_phone(phone_page: Any, s
     page.get_by_role("button", name="提交").click()
     expect(page.locator("#form-error")).to_have_text("电话号码格式不正确")
     expect(page.get_by_label("具体情况")).to_have_value("楼上漏水")
-    assert _no_horizontal_scroll(page)
+    assert fits_width(page)
     shoot(page, "portal-06-refused-phone")
 
 
