@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from jiefen.audit.models import AuditEntry
+from jiefen.core.bulk import insert_instances
 
 GENESIS = "0" * 64
 # Any constant identifies the advisory lock that serialises appends on PostgreSQL.
@@ -53,12 +54,19 @@ def entry_hash(
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _lock_chain() -> None:
-    # The chain is a total order: appends must not interleave. PostgreSQL: a transaction-scoped advisory lock,
-    # held until commit. SQLite: transactions are IMMEDIATE (settings), so the writer already holds the lock.
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+def _chain_tail() -> tuple[int, str]:
+    """Take the chain for this transaction and read its last entry: (seq, hash), (0, GENESIS) when empty.
+
+    The chain is a total order: appends must not interleave. PostgreSQL: a transaction-scoped advisory lock,
+    held until commit, taken and followed by the read in one call (``audit_chain_tail``, migration 0002).
+    SQLite: transactions are IMMEDIATE (settings), so the writer already holds the lock."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT seq, hash FROM audit_chain_tail(%s)", [_CHAIN_LOCK_KEY])
+        else:
+            cursor.execute("SELECT seq, hash FROM audit_auditentry ORDER BY seq DESC LIMIT 1")
+        last = cursor.fetchone()
+    return (int(last[0]), str(last[1])) if last else (0, GENESIS)
 
 
 def record_many(entries: list[dict[str, Any]]) -> list[AuditEntry]:
@@ -70,9 +78,7 @@ def record_many(entries: list[dict[str, Any]]) -> list[AuditEntry]:
     if not entries:
         return []
     with transaction.atomic(savepoint=False):
-        _lock_chain()
-        last = AuditEntry.objects.order_by("-seq").values_list("seq", "hash").first()
-        seq, prev_hash = (last[0], last[1]) if last else (0, GENESIS)
+        seq, prev_hash = _chain_tail()
         rows = []
         now = timezone.now()
         for entry in entries:
@@ -92,7 +98,8 @@ def record_many(entries: list[dict[str, Any]]) -> list[AuditEntry]:
             }
             prev_hash = entry_hash(**fields)
             rows.append(AuditEntry(hash=prev_hash, **fields))
-        return AuditEntry.objects.bulk_create(rows, batch_size=2000)
+        insert_instances(rows)
+        return rows
 
 
 def record(

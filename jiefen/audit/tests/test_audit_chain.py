@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import threading
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from jiefen.audit.models import AuditAction, AuditEntry
 from jiefen.audit.services import GENESIS, record, verify_chain
@@ -134,3 +135,39 @@ def test_a_role_change_through_the_service_is_recorded_once_with_its_actor(
             {"username": "clerk", "before": ["reception_clerk"], "after": ["reception_clerk", "supervisor"]},
         )
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_appends_from_concurrent_transactions_form_one_unbroken_chain() -> None:
+    """Each append reads the last entry only after it holds the chain: an append that read a stale tail would
+    reuse a sequence number (a unique violation) or fork the chain."""
+    writers, appends = 4, 8
+    barrier = threading.Barrier(writers)
+    errors: list[str] = []
+
+    def write(writer: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            for n in range(appends):
+                with transaction.atomic():
+                    record(action=AuditAction.EXPORT, object_type="bench", object_id=f"{writer}-{n}")
+                    record(action=AuditAction.EXPORT, object_type="bench", object_id=f"{writer}-{n}b")
+        except Exception as exc:  # pragma: no cover - reported by the assertion below
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    before = AuditEntry.objects.count()
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert AuditEntry.objects.count() == before + writers * appends * 2
+    result = verify_chain()
+    assert (result.ok, result.checked) == (True, before + writers * appends * 2)
+    # Within each transaction the two appends are adjacent: nothing else got between them.
+    entries = list(AuditEntry.objects.filter(object_type="bench").order_by("seq"))
+    for first, second in zip(entries[::2], entries[1::2], strict=True):
+        assert (second.seq, second.object_id) == (first.seq + 1, first.object_id + "b")
