@@ -80,6 +80,12 @@ def write_event_rows(rows: Sequence[EventRow]) -> list[int]:
     return ids
 
 
+def audit_events(events: Sequence[CaseEvent]) -> None:
+    """The audit entry of events the caller inserted itself in this transaction (with the rows they belong
+    to, in one statement: ``core.bulk.insert_together``); ``write_events`` does both."""
+    record_many([_audit_payload([_row_of(event) for event in events], [event.pk for event in events])])
+
+
 def write_events(events: Sequence[CaseEvent]) -> list[CaseEvent]:
     """``write_event_rows`` for model instances, which get their ids."""
     for event, pk in zip(events, write_event_rows([_row_of(event) for event in events]), strict=True):

@@ -10,8 +10,8 @@ plain models (no multi-table inheritance); fields with ``auto_now``/``auto_now_a
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
-from typing import Any, cast
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar, cast
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
@@ -19,6 +19,7 @@ from django.db import connection, models
 # Rows per statement: below SQLite's limit on bound parameters (32,766) for tables of up to ~60 columns.
 CHUNK = 500
 _json = DjangoJSONEncoder(ensure_ascii=False)
+M = TypeVar("M", bound=models.Model)
 
 
 _PLAIN, _JSON, _DATETIME, _AUTO_DATETIME, _DATE, _DECIMAL, _PREP = range(7)
@@ -151,3 +152,135 @@ def insert_unless_exists(obj: models.Model, *, unique: str) -> bool:
     obj._state.adding = False
     obj._state.db = connection.alias
     return True
+
+
+def find_or_insert(obj: M, *, matches: Sequence[Mapping[str, Any]]) -> M:
+    """The row of ``obj``'s model that equals one of ``matches`` (each ``{attname: value}``; the first
+    alternative that finds a row wins, and the lowest id within it), else ``obj`` inserted, its id set.
+
+    On PostgreSQL one statement: the look-ups and a conditional insert in one data-modifying CTE, which share
+    one snapshot. Elsewhere a look-up per alternative, then the insert. Either way, like any look-up before an
+    insert without a unique index, two transactions inserting the same new row at once both insert it.
+    """
+    model = type(obj)
+    if connection.vendor != "postgresql" or not matches:
+        for match in matches:
+            found = model._default_manager.filter(**match).order_by("pk").first()
+            if found is not None:
+                return found
+        insert_instances([obj])
+        return obj
+    meta, quote = model._meta, connection.ops.quote_name
+    table, pk = quote(meta.db_table), quote(meta.pk.column)  # type: ignore[union-attr]
+    every_column = ", ".join(quote(f.column) for f in meta.concrete_fields)
+    columns, one_row, plan = _plan(model, connection.vendor)
+    # Names come from the model; values go as parameters.
+    alternatives: list[str] = []
+    params: list[Any] = []
+    for rank, match in enumerate(matches):
+        where = " AND ".join(
+            f"{quote(cast(models.Field, meta.get_field(name)).column)} = %s" for name in match
+        )
+        alternatives.append(
+            f"(SELECT {every_column}, {rank} AS alternative FROM {table} WHERE {where} ORDER BY {pk} LIMIT 1)"  # noqa: S608
+        )
+        params.extend(match.values())
+    params.extend(_value(obj, attname, kind, field) for attname, kind, field in plan)
+    sql = (
+        f"WITH found AS ("  # noqa: S608
+        f"  SELECT {every_column} FROM ({' UNION ALL '.join(alternatives)}) AS candidates"
+        f"  ORDER BY alternative LIMIT 1"
+        f"), created AS ("
+        f"  INSERT INTO {table} ({columns}) SELECT {one_row[1:-1]} WHERE NOT EXISTS (SELECT FROM found)"
+        f"  RETURNING {every_column}"
+        f") SELECT {every_column}, false AS inserted FROM found"
+        f"  UNION ALL SELECT {every_column}, true FROM created"
+    )
+    # raw() makes the row an instance through the fields' converters, as the ORM's own queries do.
+    (row,) = list(model._default_manager.raw(sql, params))
+    if not getattr(row, "inserted"):  # noqa: B009 - a column of the query, not a field
+        return row
+    obj.pk = row.pk
+    obj._state.adding = False
+    obj._state.db = connection.alias
+    return obj
+
+
+def _unsaved_parents(obj: models.Model, earlier: dict[int, int]) -> dict[str, int]:
+    """attname → position in ``earlier`` (by ``id()``) of each foreign key of ``obj`` that points at an
+    unsaved instance written before it."""
+    parents = {}
+    for field in obj._meta.concrete_fields:
+        if field.is_relation and field.many_to_one and field.is_cached(obj):  # type: ignore[attr-defined]
+            position = earlier.get(id(field.get_cached_value(obj)))  # type: ignore[attr-defined]
+            if position is not None:
+                parents[field.attname] = position
+    return parents
+
+
+def insert_together(objs: Sequence[models.Model]) -> None:
+    """Insert unsaved instances of any plain models, in order, in the caller's transaction; a foreign key may
+    point at an instance before it in ``objs`` (assigned as the related object, still unsaved), and is set
+    to its new id. Sets every instance's id.
+
+    On PostgreSQL one statement, whatever the number of tables: a data-modifying CTE per run of rows of one
+    model (``INSERT … RETURNING id``), each id read by the later rows from its CTE. Elsewhere one
+    ``insert_instances`` per run.
+    """
+    if not objs:
+        return
+    earlier = {id(obj): position for position, obj in enumerate(objs)}
+    parents = [_unsaved_parents(obj, earlier) for obj in objs]
+    runs: list[list[int]] = []  # positions of consecutive rows of one model
+    for position, obj in enumerate(objs):
+        if runs and type(objs[runs[-1][0]]) is type(obj) and parents[runs[-1][0]] == parents[position]:
+            runs[-1].append(position)
+        else:
+            runs.append([position])
+    if connection.vendor != "postgresql":
+        for run in runs:
+            for position in run:
+                for attname, parent in parents[position].items():
+                    setattr(objs[position], attname, objs[parent].pk)
+            insert_instances([objs[position] for position in run])
+        return
+    quote = connection.ops.quote_name
+    run_of = {position: number for number, run in enumerate(runs) for position in run}
+    ctes: list[str] = []
+    params: list[Any] = []
+    results: list[str] = []
+    for number, run in enumerate(runs):
+        model = type(objs[run[0]])
+        columns, _, plan = _plan(model, connection.vendor)
+        values = []
+        for position in run:
+            row = []
+            for attname, kind, field in plan:
+                if attname not in parents[position]:
+                    row.append("%s::jsonb" if kind == _JSON else "%s")
+                    params.append(_value(objs[position], attname, kind, field))
+                else:
+                    parent = parents[position][attname]
+                    offset = runs[run_of[parent]].index(parent)
+                    row.append(f"(SELECT id FROM r{run_of[parent]} LIMIT 1 OFFSET {offset})")  # noqa: S608
+            values.append(f"({', '.join(row)})")
+        pk = quote(model._meta.pk.column)  # type: ignore[union-attr]
+        ctes.append(
+            f"r{number} AS (INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608
+            f"VALUES {', '.join(values)} RETURNING {pk} AS id)"
+        )
+        results.append(f"SELECT {number} AS run, id FROM r{number}")  # noqa: S608
+    with connection.cursor() as cursor:
+        # Names come from the models; values go as parameters. RETURNING gives each run's ids in the order
+        # of its rows, and UNION ALL keeps the runs in order (as insert_rows relies on).
+        cursor.execute(f"WITH {', '.join(ctes)} {' UNION ALL '.join(results)}", params)
+        returned = cursor.fetchall()
+    if [number for number, _ in returned] != [run_of[position] for position in range(len(objs))]:
+        raise RuntimeError("insert_together: the ids came back out of order")
+    ids = [pk for _, pk in returned]
+    for position, (obj, pk) in enumerate(zip(objs, ids, strict=True)):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = connection.alias
+        for attname, parent in parents[position].items():
+            setattr(obj, attname, objs[parent].pk)

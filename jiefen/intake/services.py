@@ -125,20 +125,25 @@ def submit_petition(
     """Register a petition from the portal or the API once per idempotency ``key``: a retry with the same key
     returns the first receipt. Bad input (fields or files) is refused with a message and nothing is stored.
 
-    The key row is inserted in the same transaction as the case: a retry (even a concurrent one, which blocks
+    The key row is inserted with the case, in its statement: a retry (even a concurrent one, which blocks
     on the unique index until the first commits) fails that insert, is rolled back whole and is given the
     first receipt. Callers may look the key up first (``receipt_for_key``) to answer a retry before checking
     anything else.
     """
     validate_intake(intake)
     _check_uploads(uploads)
-    try:
-        with transaction.atomic():
-            registered = register_case(intake=intake, actor=actor)
-            # Before the files are written: a retry fails here and leaves no files behind.
-            IdempotencyKey.objects.create(
+
+    def key_row(registered: Registered) -> list[IdempotencyKey]:
+        return [
+            IdempotencyKey(
                 key=key, case=registered.case, query_code_encrypted=crypto.encrypt(registered.query_code)
             )
+        ]
+
+    try:
+        with transaction.atomic():
+            # The key is written before the files: a retry fails there and leaves no files behind.
+            registered = register_case(intake=intake, actor=actor, rows_with_case=key_row)
             _store_uploads(registered.case, actor, uploads, by_petitioner=True, keep_location=keep_location)
     except IntegrityError:
         existing = receipt_for_key(key)

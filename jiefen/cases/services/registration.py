@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from jiefen.cases import intake as intake_mod
 from jiefen.cases.actors import Actor
-from jiefen.cases.events import EventRow, event_row, new_event, write_event_rows, write_events
+from jiefen.cases.events import EventRow, audit_events, event_row, new_event, write_event_rows
 from jiefen.cases.intake import Intake, PersonInput
 from jiefen.cases.models import (
     Case,
@@ -31,7 +31,7 @@ from jiefen.cases.services._core import (
 from jiefen.cases.workflow import CaseStatus
 from jiefen.clocks import services as clocks
 from jiefen.core import crypto
-from jiefen.core.bulk import insert_instances
+from jiefen.core.bulk import find_or_insert, insert_instances, insert_together
 from jiefen.core.errors import InvalidInput
 from jiefen.notify.events import notify_case_event
 
@@ -47,27 +47,20 @@ class Registered:
 
 
 def _petitioner_from(person: PersonInput | None) -> Petitioner | None:
-    """Find the person by phone or ID (keyed hash) or create them."""
+    """Find the person by ID number, else by phone and name (keyed hashes), or create them."""
     if person is None or not (person.name or person.phone or person.id_number):
         return None
     phone = crypto.normalise_phone(person.phone)
     id_number = crypto.normalise_id_number(person.id_number)
-    existing = None
-    if id_number:
-        existing = Petitioner.objects.filter(id_number_hash=crypto.lookup_hash(id_number)).first()
-    if existing is None and phone:
-        existing = Petitioner.objects.filter(
-            phone_hash=crypto.lookup_hash(phone), name=person.name or ""
-        ).first()
-    if existing is not None:
-        return existing
     petitioner = Petitioner(name=(person.name or "").strip(), address=person.address or "")
-    if phone:
-        petitioner.set_phone(phone)
+    matches: list[dict[str, str]] = []
     if id_number:
         petitioner.set_id_number(id_number)
-    petitioner.save()
-    return petitioner
+        matches.append({"id_number_hash": petitioner.id_number_hash})
+    if phone:
+        petitioner.set_phone(phone)
+        matches.append({"phone_hash": petitioner.phone_hash, "name": person.name or ""})
+    return find_or_insert(petitioner, matches=matches)
 
 
 def _new_case(
@@ -141,18 +134,29 @@ def _registration_event_rows(case: Case, plan: clocks.ClockPlan, actor: Actor) -
     ]
 
 
-def register_case(*, intake: Intake, actor: Actor) -> Registered:
-    """Register a petition: validate, number it, start the acceptance clock (信访工作条例 Art. 22)."""
+def register_case(
+    *,
+    intake: Intake,
+    actor: Actor,
+    rows_with_case: Callable[[Registered], Sequence[models.Model]] | None = None,
+) -> Registered:
+    """Register a petition: validate, number it, start the acceptance clock (信访工作条例 Art. 22).
+
+    ``rows_with_case`` gives unsaved rows of the caller's to insert with the case (such as the idempotency
+    key of a citizen's submission), each pointing at it as an unsaved related object.
+
+    All or nothing, in the caller's transaction when there is one: no savepoint of its own (a round trip
+    each way on PostgreSQL), so a failure here makes the caller's whole transaction roll back; no caller
+    goes on after one."""
     intake_mod.validate_intake(intake)
     now = timezone.now()
     code = intake_mod.new_query_code()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         petitioner = None if intake.is_anonymous else _petitioner_from(intake.petitioner)
         matter = Matter(title=_title_of(intake), category_id=intake.category_id, place_text=intake.place_text)
-        insert_instances([matter])
         case, plan = _new_case(
             intake,
-            receipt_number=intake_mod.next_receipt_number(timezone.localdate(now)),
+            receipt_number="",
             query_code=code,
             petitioner=petitioner,
             matter=matter,
@@ -162,19 +166,28 @@ def register_case(*, intake: Intake, actor: Actor) -> Registered:
         background = enrichment.in_background()
         enrichment.enrich([case], part=enrichment.AT_THE_DOOR if background else enrichment.ALL)
         case.enrichment_pending = background and enrichment.has_later_enrichers()
-        insert_instances([case])
+        # The day's counter row stays locked until commit, so every registration queues behind this one from
+        # here on: the number is taken after the analysis, and the rest is a few statements.
+        case.receipt_number = intake_mod.next_receipt_number(timezone.localdate(now))
+        registered = Registered(case=case, query_code=code)
+        events = [
+            *_registration_events(case, actor),
+            clocks.clock_started_event(case=case, plan=plan, actor=actor),
+        ]
+        clock = clocks.clock_from_plan(case=case, plan=plan)
+        extra = rows_with_case(registered) if rows_with_case is not None else ()
+        insert_together([matter, case, clock, *events, *extra])
         for person in intake.representatives:
             representative = _petitioner_from(person)
             if representative is not None:
                 case.representatives.add(representative)
-        events = _registration_events(case, actor)
-        clocks.start_clock(case=case, kind=K.ACCEPTANCE, actor=actor, events=events, plan=plan)
-        write_events(events)
         # The receipt number and query code by SMS, once the registration has committed.
         notify_case_event(case=case, kind="registered", query_code=code)
+        # Last: the audit chain, too, is held from here until commit.
+        audit_events(events)
         if case.enrichment_pending:
             enrichment.schedule()
-    return Registered(case=case, query_code=code)
+    return registered
 
 
 @dataclass

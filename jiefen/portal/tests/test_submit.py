@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from jiefen.cases.intake import query_code_matches
 from jiefen.cases.models import Attachment, Case, CaseEvent, Petitioner
@@ -296,3 +298,19 @@ def test_staff_see_an_emergency_as_critical_in_the_case_list(submit: Any, clerk:
     staff.force_login(clerk)
     html = staff.get("/cases/").content.decode()
     assert '<span class="urgent">特急</span>' in html
+
+
+@pytest.mark.django_db(transaction=True)  # BEGIN and COMMIT as in production, no test transaction around
+def test_a_submission_is_stored_in_a_handful_of_statements(submit: Any) -> None:
+    """Each round trip to PostgreSQL costs the web process and the server (issue #3): the person, the
+    day's receipt number, every row of the case in one statement, the outbox row, and the audit chain's tail
+    and entry — no savepoint and no separate look-ups."""
+    submit()  # the templates and the day's counter row exist from here on
+    with CaptureQueriesContext(connection) as queries:
+        assert submit(phone="13900139000").status_code == 302
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert not [s for s in statements if "SAVEPOINT" in s]
+    on_postgres = connection.vendor == "postgresql"
+    assert (statements[0].startswith("BEGIN"), statements[-1]) == (True, "COMMIT")
+    assert len(statements) == (8 if on_postgres else 13), statements
+    assert Case.objects.count() == 2
