@@ -14,7 +14,7 @@ class IntelligenceConfig(AppConfig):
         from jiefen.cases.models import Category
         from jiefen.cases.services import add_enricher
         from jiefen.intelligence.engine import forget_keywords
-        from jiefen.intelligence.enrich import language_enrichment
+        from jiefen.intelligence.enrich import language_enrichment, look_ahead
 
         # Keyword rules come from category names and synonyms: an admin's edit takes effect at once here
         # (other processes rebuild theirs within ``engine.TAXONOMY_SECONDS``).
@@ -23,4 +23,4 @@ class IntelligenceConfig(AppConfig):
 
         # First in the list: a category suggested with confidence is set on a case that came without one, so
         # the routing enricher after it can use the category.
-        add_enricher(language_enrichment, first=True)
+        add_enricher(language_enrichment, first=True, look_ahead=look_ahead)

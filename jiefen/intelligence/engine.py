@@ -22,6 +22,7 @@ from django.conf import settings
 from jiefen.cases.models import Category
 from jiefen.intelligence.models import ModelKind, ModelVersion
 from jiefen.language.classify import KeywordModel, Model
+from jiefen.language.reading import ModelFiles, Models
 from jiefen.language.similar import CaseVectorizer, IVFIndex
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ def index_dir(vectorizer_version: int) -> Path:
 class Loaded:
     version: int
     obj: Any
+    path: str = ""
 
 
 class _Cache:
@@ -125,7 +127,7 @@ def _refresh_active() -> None:
                 except (OSError, ValueError):
                     log.exception("cannot load %s model v%s from %s", kind, version, paths[kind])
                     continue
-                _cache.loaded[kind] = Loaded(version, obj)
+                _cache.loaded[kind] = Loaded(version, obj, paths[kind])
 
 
 def classifier() -> Loaded | None:
@@ -181,3 +183,27 @@ def index() -> IVFIndex | None:
     loaded = IVFIndex(directory)
     _cache.index = Loaded(vec.version, loaded)
     return loaded
+
+
+def models() -> Models:
+    """This process's models for ``language.reading.read``: the trained classifier (or the keyword rules),
+    the vectoriser and the index."""
+    trained, vec = classifier(), vectorizer()
+    return Models(trained.obj if trained else keyword_model(), vec.obj if vec else None, index())
+
+
+def versions() -> tuple[int | None, int | None]:
+    """The active classifier's and vectoriser's versions (None: keyword rules, or no vectoriser)."""
+    trained, vec = classifier(), vectorizer()
+    return (trained.version if trained else None, vec.version if vec else None)
+
+
+def model_files() -> ModelFiles:
+    """Where another process finds the same models as ``models``."""
+    trained, vec = classifier(), vectorizer()
+    return ModelFiles(
+        classifier=trained.path if trained else None,
+        taxonomy=() if trained else tuple(taxonomy_entries()),
+        vectorizer=vec.path if vec else None,
+        index=str(index_dir(vec.version)) if vec else None,
+    )

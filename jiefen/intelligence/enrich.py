@@ -15,7 +15,6 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -23,11 +22,14 @@ from django.db import transaction
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
+from jiefen.cases.intake import Intake
 from jiefen.cases.models import Case, Category, Channel, MatterStatus, Urgency
-from jiefen.intelligence import engine
+from jiefen.cases.services.enrichment import session_memo
+from jiefen.intelligence import ahead, engine
 from jiefen.language import extract as ex
 from jiefen.language import risk as risk_mod
-from jiefen.language.similar import common_runs
+from jiefen.language.reading import read
+from jiefen.language.similar import Hit, common_runs
 from jiefen.language.text import model_text, normalize
 
 log = logging.getLogger(__name__)
@@ -116,13 +118,10 @@ def category_for(label: str, categories: dict[str, Category] | None = None) -> C
     return (categories if categories is not None else engine.categories()).get(label)
 
 
-def classify_many(texts: Sequence[str]) -> list[dict[str, Any]]:
-    """The classification entry of each text: the best category, the alternatives and the words behind it."""
-    trained = engine.classifier()
-    if trained is not None:
-        suggestions, model = trained.obj.predict_top(list(texts), 3), f"v{trained.version}"
-    else:
-        suggestions, model = engine.keyword_model().predict_top(list(texts), 3), "keywords"
+def _classifications(suggestions: Sequence[Sequence[Any]], trained: int | None) -> list[dict[str, Any]]:
+    """The classification entry of each text from its top suggestions (``trained``: the classifier's
+    version, None for the keyword rules): the best category, the alternatives and the words behind it."""
+    model = f"v{trained}" if trained is not None else "keywords"
     categories = engine.categories()
     return [_classification(top, model, categories, trained is not None) for top in suggestions]
 
@@ -156,8 +155,8 @@ def _classification(
     }
 
 
-def extraction(text: str, today: datetime | None = None) -> tuple[dict[str, Any], list[ex.Entity]]:
-    entities = ex.extract(text, today=today.date() if today else None)
+def _extraction(entities: Sequence[ex.Entity]) -> dict[str, Any]:
+    """The extraction entry: the names found by kind, phone and ID numbers masked."""
 
     def names(types: Iterable[str]) -> list[str]:
         return list(dict.fromkeys(str(e.value) for e in entities if e.type in types))
@@ -176,7 +175,7 @@ def extraction(text: str, today: datetime | None = None) -> tuple[dict[str, Any]
         "people": [e.text for e in entities if e.type == "people"],
         "dates": list(dict.fromkeys(e.text for e in entities if e.type == "date")),
     }
-    return {k: v for k, v in result.items() if v}, entities
+    return {k: v for k, v in result.items() if v}
 
 
 # A search hit scoring below this cannot be any kind of related case (the lowest threshold is the same
@@ -206,17 +205,24 @@ class _Candidate:
 
 
 def related_many(
-    cases: Sequence[Case], texts: Sequence[str], vectors: np.ndarray, places: Sequence[set[str]]
+    cases: Sequence[Case],
+    texts: Sequence[str],
+    vectors: np.ndarray,
+    places: Sequence[set[str]],
+    searched: Sequence[Sequence[Hit]] | None,
+    *,
+    made_ahead: bool = False,
 ) -> list[dict[str, Any]]:
     """Repeats and related cases for each new case: (a) the same person's earlier cases on the problem,
     (b) other people's cases on the problem at the same place, (c) cases on the same facts already final
-    after 复核 — and a double submission within minutes. For the whole batch: one index search, the
-    people's earlier cases, the candidates' details, and the texts of those that qualify."""
-    index = engine.index()
+    after 复核 — and a double submission within minutes. ``searched``: each case's nearest indexed cases
+    (``SEARCH_K``), searched ``made_ahead`` of the batch before (whose cases are added here). For the whole
+    batch: the people's earlier cases, the candidates' details, and the texts of those that qualify."""
     hits: list[dict[int, float]] = [{} for _ in cases]
-    if index is not None and len(cases):
-        for found, row_hits in zip(hits, index.search_many(vectors, SEARCH_K), strict=True):
-            found.update((h.case_id, h.score) for h in row_hits if h.score >= MIN_RELATED_SCORE)
+    for found, row_hits in zip(hits, searched or [[] for _ in cases], strict=True):
+        found.update((h.case_id, h.score) for h in row_hits if h.score >= MIN_RELATED_SCORE)
+    if made_ahead:
+        _recent_mates(vectors, hits)
     people = {c.petitioner_id for c in cases if c.petitioner_id}
     person_cases: dict[int, list[int]] = {}
     if people:
@@ -246,14 +252,7 @@ def related_many(
     wanted = set().union(*hits)
     if not wanted:
         return [{} for _ in cases]
-    meta = {
-        r["pk"]: r
-        for r in Case.objects.filter(pk__in=wanted)
-        .annotate(other_places=KT("enrichment__extraction__specific_places"))
-        .values(*_META_FIELDS, "other_places")
-    }
-    for row in meta.values():  # once per candidate, however many cases of the batch found it
-        row["place_keys"] = _place_keys_of(row.pop("other_places"))
+    meta = _details(wanted)
     chosen = [
         _candidates(case, case_places, found, meta)
         for case, case_places, found in zip(cases, places, hits, strict=True)
@@ -276,13 +275,56 @@ def _batch_mates(cases: Sequence[Case], vectors: np.ndarray, hits: list[dict[int
             found[int(pks[j])] = round(float(scores[i, j]), 4)
 
 
+def _recent_mates(vectors: np.ndarray, hits: list[dict[int, float]]) -> None:
+    """Add to each case's hits the cases of the import's batch before (indexed after the search made ahead
+    of it), keeping the best ``SEARCH_K`` as a search of the whole index would."""
+    recent = session_memo("related.recent").get("batch")
+    if recent is None:
+        return
+    pks, recent_vectors = recent
+    scores = vectors @ recent_vectors.T
+    if scores.shape[1] > SEARCH_K:  # only the best SEARCH_K of the batch can be among the best overall
+        top = np.argpartition(-scores, SEARCH_K - 1, axis=1)[:, :SEARCH_K]
+    else:
+        top = np.broadcast_to(np.arange(scores.shape[1]), scores.shape)
+    top_scores = np.round(np.take_along_axis(scores, top, axis=1).astype(np.float64), 4).tolist()
+    top_pks = pks[top].tolist()
+    for found, row_pks, row_scores in zip(hits, top_pks, top_scores, strict=True):
+        found.update(
+            (pk, score) for pk, score in zip(row_pks, row_scores, strict=True) if score >= MIN_RELATED_SCORE
+        )
+        if len(found) > SEARCH_K:
+            best = sorted(found.items(), key=lambda kv: -kv[1])[:SEARCH_K]
+            found.clear()
+            found.update(best)
+
+
+def _details(pks: set[int]) -> dict[int, dict[str, Any]]:
+    """The candidates' details (``_META_FIELDS`` and their place keys), by id: those an import already looked
+    up in an earlier batch from its memo, the rest in one query."""
+    memo = session_memo("related.details")
+    missing = pks - memo.keys()
+    if missing:
+        for row in (
+            Case.objects.filter(pk__in=missing)
+            .annotate(other_places=KT("enrichment__extraction__specific_places"))
+            .values(*_META_FIELDS, "other_places")
+        ):
+            row["place_keys"] = _place_keys_of(row.pop("other_places"))
+            memo[row["pk"]] = row
+    return memo
+
+
 def _texts(pks: set[int]) -> dict[int, str]:
-    if not pks:
-        return {}
-    return {
-        pk: case_text(t, c)
-        for pk, t, c in Case.objects.filter(pk__in=pks).values_list("pk", "title", "content")
-    }
+    """The texts of the cases ``pks`` (an import's memo first, like ``_details``)."""
+    memo = session_memo("related.texts")
+    missing = pks - memo.keys()
+    if missing:
+        memo.update(
+            (pk, case_text(t, c))
+            for pk, t, c in Case.objects.filter(pk__in=missing).values_list("pk", "title", "content")
+        )
+    return {pk: memo[pk] for pk in pks if pk in memo}
 
 
 def _candidates(
@@ -389,13 +431,7 @@ def _place_keys_of(names: Any) -> set[str]:
     return place_keys({"specific_places": names}) if isinstance(names, list) else set()
 
 
-def assess_risk(case: Case, text: str, entities: list[ex.Entity], repeats: int) -> dict[str, Any]:
-    report = risk_mod.assess(
-        text,
-        case_date=timezone.localdate(case.received_at) if case.received_at else None,
-        previous_count=repeats,
-        entities=entities,
-    )
+def _risk(report: risk_mod.RiskReport) -> dict[str, Any]:
     if not report.flags:
         return {}
     return {
@@ -412,51 +448,65 @@ def assess_risk(case: Case, text: str, entities: list[ex.Entity], repeats: int) 
 
 def language_enrichment(cases: Sequence[Case]) -> list[dict[str, Any]]:
     """An intake enricher (see ``jiefen.cases.services.intake_enrichers``), for a batch of cases: the
-    classifier, the vectoriser and the index each run once per batch."""
+    classifier, the vectoriser and the index each run once per batch (``language.reading.read``, here or,
+    in a bulk import, ahead in a second process)."""
     texts = [case_text(c.title, c.content) for c in cases]
     results: list[dict[str, Any]] = [{} for _ in cases]
     todo = [i for i, text in enumerate(texts) if text]
     if not todo:
         return results
-    try:
-        for i, found in zip(todo, classify_many([texts[i] for i in todo]), strict=True):
+    todo_texts = [texts[i] for i in todo]
+    days = [ahead.day_of(cases[i].received_at) for i in todo]
+    made_ahead = ahead.take(list(zip(todo_texts, days, strict=True)))
+    reading = made_ahead or read(todo_texts, days, engine.models(), k=SEARCH_K)
+    trained, vectorizer_version = engine.versions()
+    if reading.suggestions is not None:
+        for i, found in zip(todo, _classifications(reading.suggestions, trained), strict=True):
             results[i]["classification"] = found
             case, suggested = cases[i], found.get("category_id")
             if case.category_id is None and suggested is not None and found["score"] >= APPLY_SCORE:
                 case.category_id = suggested
                 found["applied"] = True
-    except Exception:
-        log.exception("classification failed")
-    entities: dict[int, list[ex.Entity]] = {}
-    for i in todo:
+    if reading.entities is not None:
+        for i, entities in zip(todo, reading.entities, strict=True):
+            results[i]["extraction"] = _extraction(entities)
+    if reading.vectors is not None and vectorizer_version is not None:
         try:
-            results[i]["extraction"], entities[i] = extraction(texts[i], cases[i].received_at)
-        except Exception:
-            log.exception("extraction failed")
-    try:
-        vec = engine.vectorizer()
-        if vec is not None:
-            vectors = vec.obj.transform([texts[i] for i in todo])
             places = [place_keys(results[i].get("extraction")) for i in todo]
-            found_related = related_many([cases[i] for i in todo], [texts[i] for i in todo], vectors, places)
+            found_related = related_many(
+                [cases[i] for i in todo],
+                todo_texts,
+                reading.vectors,
+                places,
+                reading.hits,
+                made_ahead=made_ahead is not None,
+            )
             for i, similar in zip(todo, found_related, strict=True):
                 results[i]["similar"] = similar
-            _after_commit([cases[i] for i in todo], vectors, vec.version, found_related)
-    except Exception:
-        log.exception("similar-case search failed")
-    for i in todo:
-        try:
+            _after_commit([cases[i] for i in todo], reading.vectors, vectorizer_version, found_related)
+        except Exception:
+            log.exception("similar-case search failed")
+    if reading.risks is not None and reading.entities is not None:
+        for j, i in enumerate(todo):
             case, result = cases[i], results[i]
             repeats = sum(
                 1 for f in (result.get("similar") or {}).get("cases", []) if f["kind"] == "same_person"
             )
-            result["risk"] = assess_risk(case, texts[i], entities.get(i, []), repeats)
+            report = reading.risks[j]
+            if repeats:  # read without the person's history; the repeat flag needs it
+                report = risk_mod.assess(
+                    todo_texts[j], case_date=days[j], previous_count=repeats, entities=reading.entities[j]
+                )
+            result["risk"] = _risk(report)
             wanted = result["risk"].get("urgency")
             if wanted and _URGENCY_ORDER.index(wanted) > _URGENCY_ORDER.index(Urgency(case.urgency)):
                 case.urgency = wanted
-        except Exception:
-            log.exception("risk assessment failed")
     return [{key: value for key, value in result.items() if value} for result in results]
+
+
+def look_ahead(intakes: Sequence[Intake]) -> None:
+    """``language_enrichment``'s look-ahead in a bulk import (see ``intelligence.ahead``)."""
+    ahead.look_ahead(intakes, k=SEARCH_K)
 
 
 def _after_commit(
@@ -472,7 +522,9 @@ def _after_commit(
             return  # no index, or reindexed meanwhile: the new index was built from the database
         saved = [i for i, case in enumerate(cases) if case.pk is not None]
         if saved:
-            index.add(vectors[saved], [cases[i].pk for i in saved])
+            pks = [cases[i].pk for i in saved]
+            index.add(vectors[saved], pks)
+            session_memo("related.recent")["batch"] = (np.asarray(pks, dtype=np.int64), vectors[saved])
 
     transaction.on_commit(add)
     for case, found in zip(cases, similar, strict=True):

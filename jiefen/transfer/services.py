@@ -34,7 +34,7 @@ from jiefen.cases.events import new_event, write_events
 from jiefen.cases.intake import Intake, PersonInput
 from jiefen.cases.models import Case, CaseType, Category, Channel, EventKind
 from jiefen.cases.queries import may_see_identity
-from jiefen.cases.services import register_cases
+from jiefen.cases.services import enrichment, register_cases
 from jiefen.core import crypto
 from jiefen.core.errors import InvalidInput
 from jiefen.org.models import Unit
@@ -339,10 +339,18 @@ def execute_run(
     total = readers.count_rows(run.path) if progress else None
     bar = tqdm(total=total, unit="行", disable=not progress, dynamic_ncols=True, mininterval=0.5)
     try:
-        for batch in _batches(readers.read_rows(run.path), batch_size):
-            _import_batch(run, batch, actor, lookups, tz, seen, rejects, counts)
-            ImportRun.objects.filter(pk=run.pk).update(**counts)
-            bar.update(len(batch))
+        with enrichment.bulk_session():
+            # Each batch is planned, and its enrichment started ahead, before the batch before it is written.
+            waiting: Planned | None = None
+            for batch in _batches(readers.read_rows(run.path), batch_size):
+                planned = _plan_batch(run, batch, lookups, tz, seen, rejects, counts)
+                if waiting is not None:  # (a file of one batch has nothing to overlap)
+                    enrichment.look_ahead([plan.intake for _, _, plan in planned])
+                    _register_batch(run, waiting, actor, rejects, counts)
+                waiting = planned
+                bar.update(len(batch))
+            if waiting is not None:
+                _register_batch(run, waiting, actor, rejects, counts)
     except (readers.UnreadableFile, OSError) as exc:
         run.error = str(exc)
         run.status = RunStatus.FAILED
@@ -387,18 +395,22 @@ def write_rejects(path: Path, rejects: list[tuple[int, str, dict[str, Any]]]) ->
             writer.writerow([number, reason, *(_text(row.get(h)) for h in header)])
 
 
-def _import_batch(
+Planned = list[tuple[int, dict[str, Any], RowPlan]]
+
+
+def _plan_batch(
     run: ImportRun,
     batch: list[readers.Row],
-    actor: Actor,
     lookups: Lookups,
     tz: ZoneInfo,
     seen: set[str],
     rejects: list[tuple[int, str, dict[str, Any]]],
     counts: dict[str, int],
-) -> None:
+) -> Planned:
+    """The batch's rows as intakes, without those refused and those already imported (by an earlier run, or
+    earlier in this file: the first row with an id wins)."""
     counts["rows_read"] += len(batch)
-    planned: list[tuple[int, dict[str, Any], RowPlan]] = []
+    planned: Planned = []
     for number, row in batch:
         try:
             plan = intake_from_row(
@@ -414,23 +426,41 @@ def _import_batch(
             rejects.append((number, str(exc), row))
             counts["rejected"] += 1
             continue
-        if plan.intake.external_id in seen:  # the same id twice in one file: the first row wins
+        if plan.intake.external_id in seen:
             counts["skipped"] += 1
             continue
         seen.add(plan.intake.external_id)
         planned.append((number, row, plan))
+    fresh = _not_imported(run, planned)
+    counts["skipped"] += len(planned) - len(fresh)
+    return fresh
+
+
+def _not_imported(run: ImportRun, planned: Planned) -> Planned:
+    existing = set(
+        Case.objects.filter(
+            external_source=run.source, external_id__in=[p.intake.external_id for _, _, p in planned]
+        ).values_list("external_id", flat=True)
+    )
+    return [item for item in planned if item[2].intake.external_id not in existing]
+
+
+def _register_batch(
+    run: ImportRun,
+    planned: Planned,
+    actor: Actor,
+    rejects: list[tuple[int, str, dict[str, Any]]],
+    counts: dict[str, int],
+) -> None:
+    """Register the planned rows in one transaction and save the run's counters."""
+    fresh = planned
     for attempt in range(2):
-        existing = set(
-            Case.objects.filter(
-                external_source=run.source, external_id__in=[p.intake.external_id for _, _, p in planned]
-            ).values_list("external_id", flat=True)
-        )
-        fresh = [item for item in planned if item[2].intake.external_id not in existing]
         try:
             result = register_cases(intakes=[p.intake for _, _, p in fresh], actor=actor)
         except IntegrityError:
             # Another run of the same file committed some of these ids after we looked: look again, once.
             if attempt == 0:
+                fresh = _not_imported(run, planned)
                 continue
             raise
         break
@@ -441,6 +471,7 @@ def _import_batch(
         rejects.append((number, reason, row))
         counts["rejected"] += 1
     _note_source_status(result, fresh, actor)
+    ImportRun.objects.filter(pk=run.pk).update(**counts)
 
 
 def _note_source_status(result: Any, fresh: list[tuple[int, dict[str, Any], RowPlan]], actor: Actor) -> None:

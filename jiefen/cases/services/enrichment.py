@@ -11,20 +11,31 @@ case with ``enrichment_pending``; on commit it schedules ``enrich_pending``, whi
 batches, runs the other enrichers once per batch and stores their findings, a batch per transaction (rows
 locked with ``SKIP LOCKED`` on PostgreSQL, so workers share the queue; SQLite serialises writers). A worker
 that dies leaves its batch waiting for the next run. A category or urgency that staff set before the batch
-was taken is kept. Imports always enrich inline, in their own batches.
+was taken is kept. Imports always enrich inline, in their own batches, inside a ``bulk_session``: enrichers
+may keep what they looked up about earlier cases (details that do not change while an import runs) from one
+batch to the next, instead of asking the database again for every batch.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Callable, Sequence
-from typing import Any
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 
+from jiefen.cases.intake import Intake
 from jiefen.cases.models import Case
+
+log = logging.getLogger(__name__)
+R = TypeVar("R")
 
 Enricher = Callable[[Sequence[Case]], list[dict[str, Any]]]
 intake_enrichers: list[Enricher] = []
@@ -35,6 +46,10 @@ BATCH = 200
 # Registrations within this many seconds share one scheduled run.
 DEBOUNCE_SECONDS = 1.0
 _SCHEDULED_KEY = "jiefen:enrichment-scheduled"
+# A bulk session's memo is emptied when it holds this many entries (bounded memory on very large imports).
+MEMO_LIMIT = 300_000
+_session: ContextVar[_Session | None] = ContextVar("enrichment_session", default=None)
+_look_ahead: dict[str, Callable[[Sequence[Intake]], None]] = {}
 
 
 def _name(enricher: Enricher) -> str:
@@ -51,9 +66,18 @@ def each_case(enrich: Callable[[Case], dict[str, Any]]) -> Enricher:
     return batch
 
 
-def add_enricher(enricher: Enricher, *, first: bool = False, at_the_door: bool = False) -> None:
+def add_enricher(
+    enricher: Enricher,
+    *,
+    first: bool = False,
+    at_the_door: bool = False,
+    look_ahead: Callable[[Sequence[Intake]], None] | None = None,
+) -> None:
     """Add ``enricher`` once (apps call this from ``ready``), at the end or first. ``at_the_door``: it runs
-    at registration even when the rest of the analysis runs in the background."""
+    at registration even when the rest of the analysis runs in the background. ``look_ahead``: called in a
+    bulk session with the next batch's intakes, before the current batch is registered."""
+    if look_ahead is not None:
+        _look_ahead[_name(enricher)] = look_ahead
     if at_the_door:
         _at_the_door.add(_name(enricher))
     if any(_name(e) == _name(enricher) for e in intake_enrichers):
@@ -84,6 +108,70 @@ def enrich(cases: Sequence[Case], *, part: str = ALL) -> list[dict[str, Any]]:
             case.enrichment.update(new)
             parts.update(new)
     return found
+
+
+@dataclass
+class _Session:
+    memos: dict[str, dict[Any, Any]] = field(default_factory=dict)
+    resources: dict[str, Any] = field(default_factory=dict)
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+
+@contextmanager
+def bulk_session() -> Iterator[None]:
+    """Around a bulk import: ``session_memo`` keeps its entries from one batch to the next, and the
+    ``session_resource``s opened meanwhile (a second process, say) are closed when it ends."""
+    session = _Session()
+    token = _session.set(session)
+    try:
+        yield
+    finally:
+        _session.reset(token)
+        for close in reversed(session.closers):
+            try:
+                close()
+            except Exception:
+                log.exception("closing a bulk session's resource failed")
+
+
+def session_memo(name: str) -> dict[Any, Any]:
+    """The memo ``name`` of the current bulk session; outside one, a new empty dict each call (nothing is
+    kept). Only for facts that do not change while an import runs."""
+    session = _session.get()
+    if session is None:
+        return {}
+    memo = session.memos.setdefault(name, {})
+    if len(memo) > MEMO_LIMIT:
+        memo.clear()
+    return memo
+
+
+def session_resource(name: str, open_: Callable[[], R], close: Callable[[R], None]) -> R | None:
+    """The resource ``name`` of the current bulk session, opened on first use and closed with the session;
+    None outside a session."""
+    session = _session.get()
+    if session is None:
+        return None
+    if name not in session.resources:
+        resource = open_()
+        session.resources[name] = resource
+        session.closers.append(functools.partial(close, resource))
+    return session.resources[name]  # type: ignore[no-any-return]
+
+
+def look_ahead(intakes: Sequence[Intake]) -> None:
+    """In a bulk session: tell the enrichers the next batch to come (``intakes``, not yet registered), so
+    those that can start on it beside the current batch's writing do (``add_enricher(look_ahead=…)``)."""
+    if _session.get() is None:
+        return
+    for enricher in intake_enrichers:
+        hook = _look_ahead.get(_name(enricher))
+        if hook is None:
+            continue
+        try:
+            hook(intakes)
+        except Exception:
+            log.exception("looking ahead failed (%s)", _name(enricher))
 
 
 # --- in the background -------------------------------------------------------------------------------------------

@@ -1,0 +1,88 @@
+"""Reading a bulk import's next batch in a second process while the current batch is written.
+
+In a bulk session (``cases.services.enrichment.bulk_session``) the import hands each batch's intakes to
+``look_ahead`` before it registers the batch before it; a ``language.reading.Reader`` (one process, started on
+first use with the models active then, closed with the session) classifies, extracts, vectorises and searches
+them meanwhile. When the batch is registered, the enricher ``take``s the reading instead of doing the work
+itself. The reader's search ran before the batch in between was indexed; the enricher adds that batch's
+cases itself (``enrich._recent_mates``). A reading made with models that are no longer active, or that
+failed, is not used: the enricher reads inline, as outside a session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from concurrent.futures import Future
+
+from django.utils import timezone
+
+from jiefen.cases.intake import Intake
+from jiefen.cases.services.enrichment import session_memo, session_resource
+from jiefen.intelligence import engine
+from jiefen.language.reading import Reader, Reading
+
+log = logging.getLogger(__name__)
+
+# Waiting longer than this for the second process means something is wrong with it: read inline instead.
+WAIT_SECONDS = 300.0
+
+Key = tuple[str, dt.date | None]
+
+
+def day_of(received_at: dt.datetime | None) -> dt.date | None:
+    return timezone.localdate(received_at) if received_at else None
+
+
+def _start() -> tuple[Reader, tuple[int | None, int | None]]:
+    return Reader(engine.model_files()), engine.versions()
+
+
+def _stop(started: tuple[Reader, tuple[int | None, int | None]]) -> None:
+    started[0].close()
+
+
+def look_ahead(intakes: Sequence[Intake], *, k: int) -> None:
+    """Start reading ``intakes`` (the next batch) in the session's second process."""
+    from jiefen.intelligence.enrich import case_text
+
+    keys: list[Key] = []
+    for intake in intakes:
+        text = case_text(intake.title, intake.content)
+        if text:
+            keys.append((text, day_of(intake.received_at or timezone.now())))
+    if not keys:
+        return
+    started = session_resource("language.reader", _start, _stop)
+    if started is None:
+        return
+    reader, versions = started
+    future = reader.submit([text for text, _ in keys], [day for _, day in keys], k=k)
+    waiting = session_memo("language.ahead")
+    for position, key in enumerate(keys):
+        waiting.setdefault(key, (future, position, versions))
+
+
+def take(keys: Sequence[Key]) -> Reading | None:
+    """The reading of these texts made ahead, in their order, if one reading holds them all and was made
+    with the models active now; else None."""
+    waiting = session_memo("language.ahead")
+    found = [waiting.get(key) for key in keys]
+    if not found or any(entry is None for entry in found):
+        return None
+    futures = {id(entry[0]) for entry in found if entry is not None}
+    if len(futures) != 1:
+        return None
+    future: Future[Reading] = found[0][0]  # type: ignore[index]
+    versions = found[0][2]  # type: ignore[index]
+    for key in keys:
+        waiting.pop(key, None)
+    if versions != engine.versions():
+        return None
+    try:
+        reading = future.result(timeout=WAIT_SECONDS)
+    except Exception:
+        log.exception("the reading made ahead failed; reading inline")
+        return None
+    return reading.pick([entry[1] for entry in found if entry is not None])

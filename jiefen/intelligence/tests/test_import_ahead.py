@@ -1,0 +1,87 @@
+"""A bulk import reads each next batch in a second process while it writes the current one: the findings are
+those of the inline reading, and a case still finds the cases of the batch written meanwhile."""
+
+from __future__ import annotations
+
+import csv
+import multiprocessing
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jiefen.cases.models import Case
+from jiefen.intelligence import ahead, engine, services
+from jiefen.intelligence.enrich import SEARCH_K, _classifications, _extraction, case_text
+from jiefen.language.reading import read
+from jiefen.transfer import services as transfer
+
+HEADER = ["编号", "标题", "内容", "时间"]
+NOISE_INDEXED = (
+    "魅力之城小区楼下烧烤店油烟扰民",
+    "魅力之城小区临街门面油烟直排，深夜经营噪音扰民，请求处理。",
+)
+ROWS = [
+    ("W1", "某公司拖欠农民工工资", "西湖建筑集团拖欠我们30多名工人工资共计15万元，至今未付。"),
+    ("W2", "学校强制学生外出实习", "A市经济学院强制学生去外省工厂实习，不去不给毕业证。"),
+    # the second batch: a noise complaint that only the third batch's case relates to
+    ("W3", "魅力之城小区底层餐馆油烟严重", "魅力之城小区底层几家餐馆油烟直排，窗户不能打开，影响居民生活。"),
+    ("W4", "道路破损无人维修", "劳动东路路面破损多处，雨天积水，希望尽快维修。"),
+    ("W5", "投诉魅力之城小区夜宵摊噪音", "魅力之城小区一楼夜宵摊营业到凌晨，烧烤油烟和噪音扰民。"),
+    ("W6", "公交线路调整建议", "建议在南塘增设公交站，方便居民出行。"),
+]
+
+
+@pytest.mark.django_db(
+    transaction=True
+)  # each batch commits, so each is indexed before the next is registered
+def test_an_import_reads_ahead_and_each_case_finds_the_batch_written_meanwhile(
+    make_case: Callable[..., Any], taxonomy: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    indexed = make_case(title=NOISE_INDEXED[0], content=NOISE_INDEXED[1])
+    make_case(title="小区停车难", content="八角南里小区车位紧张，外来车辆乱停乱放。")
+    make_case(title="暖气不热", content="杨庄东区5号楼暖气温度不达标，家里只有十五度。")
+    services.reindex()
+    taken: list[bool] = []
+    real_take = ahead.take
+
+    def spy(keys: Any) -> Any:
+        reading = real_take(keys)
+        taken.append(reading is not None)
+        return reading
+
+    monkeypatch.setattr(ahead, "take", spy)
+    path = tmp_path / "hotline.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([HEADER, *[(i, t, c, f"2020-01-0{i[1]} 09:00") for i, t, c in ROWS]])
+    run = transfer.start_run(
+        path=path, columns=transfer.parse_mapping("id=编号,title=标题,text=内容,time=时间"), source="ahead"
+    )
+    done = transfer.execute_run(run, batch_size=2)
+
+    assert (done.created, done.rejected) == (6, 0)
+    assert taken == [False, True, True]  # the first batch is read inline, the next two ahead
+    assert multiprocessing.active_children() == []  # the second process ended with the import
+    cases = {c.external_id: c for c in Case.objects.filter(external_source="ahead")}
+    related = {c["case_id"]: c["kind"] for c in cases["W5"].enrichment["similar"]["cases"]}
+    assert related[indexed.pk] == "same_problem_same_place"
+    assert related[cases["W3"].pk] == "same_problem_same_place"  # written while W5 was read
+    # what the second process found is what the enricher finds inline
+    for case in cases.values():
+        text = case_text(case.title, case.content)
+        inline = read([text], [ahead.day_of(case.received_at)], engine.models(), k=SEARCH_K)
+        assert inline.entities is not None and inline.suggestions is not None
+        assert case.enrichment.get("extraction", {}) == _extraction(inline.entities[0])
+        stored = dict(case.enrichment.get("classification", {}))
+        stored.pop("applied", None)
+        assert stored == _classifications(inline.suggestions, engine.versions()[0])[0]
+
+
+def test_outside_an_import_nothing_is_read_ahead(taxonomy: dict[str, Any], db: Any) -> None:
+    from jiefen.cases.intake import Intake
+    from jiefen.cases.services import enrichment
+
+    enrichment.look_ahead([Intake(channel="web", case_type="complaint", title="噪音", content="夜间噪音")])
+    assert multiprocessing.active_children() == []
+    assert ahead.take([("夜间噪音", None)]) is None

@@ -1,0 +1,153 @@
+"""The language work on a batch of texts that needs nothing but the models: the classifier's top 3, the
+entities, the risk flags the text raises, the case vectors and the nearest indexed cases.
+
+Intake's enricher calls ``read`` in its own process for a registration. A bulk import has a ``Reader`` run it
+in a second process for the next batch while the current batch is written, so the two cores share an
+import's work. Every part is guarded on its own: a part that fails is logged and left ``None``, and the
+other parts still count.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from jiefen.language import extract as ex
+from jiefen.language import risk as risk_mod
+from jiefen.language.classify import KeywordModel, Model, Suggestion
+from jiefen.language.similar import CaseVectorizer, Hit, IVFIndex
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Models:
+    """What ``read`` works with; any of them may be missing (a fresh office has no vectoriser or index)."""
+
+    classifier: Model | KeywordModel | None = None
+    vectorizer: CaseVectorizer | None = None
+    index: IVFIndex | None = None
+
+
+@dataclass
+class Reading:
+    """``read``'s findings, one entry per text (``None`` where a part failed or had no model)."""
+
+    suggestions: list[list[Suggestion]] | None
+    entities: list[list[ex.Entity]] | None
+    risks: list[risk_mod.RiskReport] | None
+    vectors: np.ndarray | None
+    hits: list[list[Hit]] | None
+
+    def pick(self, rows: Sequence[int]) -> Reading:
+        """The findings of the texts at ``rows``, in that order."""
+        rows = list(rows)
+
+        def each(found: list[Any] | None) -> list[Any] | None:
+            return None if found is None else [found[i] for i in rows]
+
+        return Reading(
+            each(self.suggestions),
+            each(self.entities),
+            each(self.risks),
+            None if self.vectors is None else self.vectors[rows],
+            each(self.hits),
+        )
+
+
+def read(texts: Sequence[str], dates: Sequence[dt.date | None], models: Models, *, k: int) -> Reading:
+    """Classify, extract, assess (with no earlier petitions counted: the caller knows those), vectorise and
+    search the ``k`` nearest indexed cases, for each of ``texts`` received on ``dates``."""
+    texts = list(texts)
+    suggestions = entities = risks = vectors = hits = None
+    if models.classifier is not None:
+        suggestions = _guarded("classification", lambda: models.classifier.predict_top(texts, 3))  # type: ignore[union-attr]
+    entities = _guarded(
+        "extraction", lambda: [ex.extract(text, today=day) for text, day in zip(texts, dates, strict=True)]
+    )
+    if entities is not None:
+        found = entities
+        risks = _guarded(
+            "risk assessment",
+            lambda: [
+                risk_mod.assess(text, case_date=day, entities=these)
+                for text, day, these in zip(texts, dates, found, strict=True)
+            ],
+        )
+    if models.vectorizer is not None:
+        vectors = _guarded("vectorising", lambda: models.vectorizer.transform(texts))  # type: ignore[union-attr]
+    if vectors is not None and models.index is not None and len(texts):
+        queries = vectors
+        hits = _guarded("similar-case search", lambda: models.index.search_many(queries, k))  # type: ignore[union-attr]
+    return Reading(suggestions, entities, risks, vectors, hits)
+
+
+def _guarded(part: str, work: Any) -> Any:
+    try:
+        return work()
+    except Exception:
+        log.exception("%s failed", part)
+        return None
+
+
+# --- in a second process ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelFiles:
+    """Where a second process finds the models: a trained classifier's file or the keyword rules' taxonomy
+    entries, the vectoriser's file and the index directory (each optional)."""
+
+    classifier: str | None = None
+    taxonomy: tuple[dict[str, Any], ...] = ()
+    vectorizer: str | None = None
+    index: str | None = None
+
+    def load(self) -> Models:
+        classifier: Model | KeywordModel | None = None
+        if self.classifier:
+            classifier = Model.load(self.classifier)
+        elif self.taxonomy:
+            classifier = KeywordModel.from_taxonomy(list(self.taxonomy))
+        vectorizer = CaseVectorizer.load(self.vectorizer) if self.vectorizer else None
+        index = IVFIndex(self.index) if self.index and (Path(self.index) / "CURRENT").exists() else None
+        return Models(classifier, vectorizer, index)
+
+
+_worker_models: Models | None = None
+
+
+def _open(files: ModelFiles) -> None:
+    global _worker_models
+    _worker_models = files.load()
+
+
+def _read_in_worker(texts: list[str], dates: list[dt.date | None], k: int) -> Reading:
+    if _worker_models is None:
+        raise RuntimeError("the reader process has no models")
+    return read(texts, dates, _worker_models, k=k)
+
+
+class Reader:
+    """One second process that runs ``read`` over batches handed to it, with the models of ``files``
+    (loaded once, when it starts). Started fresh (``spawn``), so it inherits no open connections or locks."""
+
+    def __init__(self, files: ModelFiles):
+        self.files = files
+        self._pool = ProcessPoolExecutor(
+            1, mp_context=get_context("spawn"), initializer=_open, initargs=(files,)
+        )
+
+    def submit(self, texts: Sequence[str], dates: Sequence[dt.date | None], *, k: int) -> Future[Reading]:
+        return self._pool.submit(_read_in_worker, list(texts), list(dates), k)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)

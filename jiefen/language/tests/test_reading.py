@@ -1,0 +1,77 @@
+"""``read``: the language work on a batch, each part on its own; the same in a second process."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from jiefen.language.classify import KeywordModel
+from jiefen.language.reading import ModelFiles, Models, Reader, read
+from jiefen.language.similar import CaseVectorizer, IVFIndex
+
+TAXONOMY = [
+    {"code": "WY-TC", "name": "停车管理", "path": "物业管理/停车管理", "synonyms": ["停车费", "车位"]},
+    {"code": "HB-ZY", "name": "噪音污染", "path": "环境保护/噪音污染", "synonyms": ["噪音", "扰民"]},
+]
+TEXTS = [
+    "锦绣花园小区物业乱收停车费，车位不够，电话13800138000",
+    "东方建筑公司拖欠我们20名工人工资共计8万元，再不给就去北京上访",
+    "楼下酒吧深夜噪音扰民",
+    "幸福里小区3号楼楼道灯坏了",
+]
+DAYS = [dt.date(2020, 1, 10)] * len(TEXTS)
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> ModelFiles:
+    vectorizer = CaseVectorizer(dim=8).fit(TEXTS * 3)
+    vectorizer.save(tmp_path / "vec.npz")
+    IVFIndex.create(tmp_path / "ix", vectorizer.transform(TEXTS), np.arange(len(TEXTS)) + 10, nlist=2)
+    return ModelFiles(
+        taxonomy=tuple(TAXONOMY), vectorizer=str(tmp_path / "vec.npz"), index=str(tmp_path / "ix")
+    )
+
+
+def test_every_part_is_read_for_each_text(files: ModelFiles) -> None:
+    found = read(TEXTS, DAYS, files.load(), k=2)
+    assert found.suggestions is not None and found.entities is not None and found.risks is not None
+    assert [s[0].label for s in found.suggestions[:1]] == ["WY-TC"]
+    assert any(e.type == "phone" for e in found.entities[0])
+    assert {f.code for f in found.risks[1].flags} >= {"escalation"}
+    assert found.vectors is not None and found.vectors.shape == (4, 8)
+    assert found.hits is not None and [h[0].case_id for h in found.hits] == [10, 11, 12, 13]
+    picked = found.pick([2, 0])
+    assert picked.hits is not None and [h[0].case_id for h in picked.hits] == [12, 10]
+    assert picked.vectors is not None and np.array_equal(picked.vectors, found.vectors[[2, 0]])
+
+
+def test_a_failing_part_is_logged_and_the_others_still_count(caplog: pytest.LogCaptureFixture) -> None:
+    class Broken(KeywordModel):
+        def predict_top(self, texts: object, k: int = 3) -> list[list[object]]:  # type: ignore[override]
+            raise RuntimeError("model file damaged")
+
+    with caplog.at_level(logging.ERROR):
+        found = read(TEXTS, DAYS, Models(classifier=Broken.from_taxonomy(TAXONOMY)), k=2)
+    assert found.suggestions is None
+    assert "classification failed" in caplog.text
+    assert found.entities is not None and len(found.entities) == 4
+    assert found.vectors is None and found.hits is None  # no vectoriser, no index: nothing searched
+
+
+def test_a_second_process_reads_as_this_one_does(files: ModelFiles) -> None:
+    here = read(TEXTS, DAYS, files.load(), k=2)
+    reader = Reader(files)
+    try:
+        there = reader.submit(TEXTS, DAYS, k=2).result(timeout=120)
+    finally:
+        reader.close()
+    assert there.suggestions == here.suggestions
+    assert there.entities == here.entities
+    assert there.risks == here.risks
+    assert there.hits == here.hits
+    assert there.vectors is not None and here.vectors is not None
+    assert np.allclose(there.vectors, here.vectors)
