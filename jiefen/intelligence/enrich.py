@@ -41,6 +41,8 @@ SAME_PROBLEM_SCORE = 0.55
 DUPLICATE_SCORE = 0.92
 DUPLICATE_MINUTES = 30
 DUPLICATE_OVERLAP = 0.8
+# Related cases shown per case, best first.
+SHOWN = 10
 
 # Risk urgency (language.risk) → the case's urgency choices. "priority" (a medium flag: a group, a repeat)
 # stays normal: it is flagged for the clerk, but only high and critical flags move a case up the queue.
@@ -334,6 +336,7 @@ def _candidates(
     double submission is confirmed by ``_related`` comparing the texts)."""
     received = case.received_at or timezone.now()
     chosen: list[_Candidate] = []
+    certain = 0
     for pk, score in sorted(hits.items(), key=lambda kv: -kv[1]):
         other = meta.get(pk)
         if other is None:
@@ -368,6 +371,10 @@ def _candidates(
                     final,
                 )
             )
+            # ``_related`` shows the first SHOWN; only a possible duplicate may still drop out there.
+            certain += not duplicate
+            if certain == SHOWN:
+                break
     return chosen
 
 
@@ -409,7 +416,7 @@ def _related(text: str, chosen: Sequence[_Candidate], texts_of: dict[int, str]) 
                 "evidence": evidence,
             }
         )
-        if len(found) == 10:
+        if len(found) == SHOWN:
             break
     if not found:
         return {}

@@ -31,7 +31,7 @@ from jiefen.cases.services._core import (
 from jiefen.cases.workflow import CaseStatus
 from jiefen.clocks import services as clocks
 from jiefen.core import crypto
-from jiefen.core.bulk import find_or_insert, insert_instances, insert_together
+from jiefen.core.bulk import build, find_or_insert, insert_instances, insert_together
 from jiefen.core.errors import InvalidInput
 from jiefen.notify.events import notify_case_event
 
@@ -75,7 +75,8 @@ def _new_case(
 ) -> tuple[Case, clocks.ClockPlan]:
     """The unsaved case for ``intake`` with its acceptance clock worked out, so the row is written once."""
     title = _title_of(intake)
-    case = Case(
+    case = build(
+        Case,
         receipt_number=receipt_number,
         query_code_hash=intake_mod.hash_query_code(query_code),
         channel=intake.channel,
@@ -227,7 +228,7 @@ def _petitioners_bulk(people: Sequence[PersonInput | None]) -> list[Petitioner |
         if found is None:
             found = created.get(key)
         if found is None:
-            found = Petitioner(name=key[2], address=person.address or "")
+            found = build(Petitioner, name=key[2], address=person.address or "")
             if key[1]:
                 found.set_phone(person.phone)
             if key[0]:
@@ -258,7 +259,13 @@ def register_cases(*, intakes: Sequence[Intake], actor: Actor) -> BulkRegistrati
     with transaction.atomic():
         petitioners = _petitioners_bulk([None if it.is_anonymous else it.petitioner for _, it in valid])
         matters = [
-            Matter(title=_title_of(it), category_id=it.category_id, place_text=it.place_text, created_at=now)
+            build(
+                Matter,
+                title=_title_of(it),
+                category_id=it.category_id,
+                place_text=it.place_text,
+                created_at=now,
+            )
             for _, it in valid
         ]
         insert_instances(matters)
