@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import Future
 
@@ -52,8 +53,8 @@ def look_ahead(intakes: Sequence[Intake], *, k: int) -> None:
         text = case_text(intake.title, intake.content)
         if text:
             keys.append((text, day_of(intake.received_at or timezone.now())))
-    if not keys:
-        return
+    if not keys or multiprocessing.current_process().daemon:
+        return  # (a Celery prefork worker's processes are daemons, which may not start processes)
     started = session_resource("language.reader", _start, _stop)
     if started is None:
         return

@@ -85,3 +85,24 @@ def test_outside_an_import_nothing_is_read_ahead(taxonomy: dict[str, Any], db: A
     enrichment.look_ahead([Intake(channel="web", case_type="complaint", title="噪音", content="夜间噪音")])
     assert multiprocessing.active_children() == []
     assert ahead.take([("夜间噪音", None)]) is None
+
+
+def test_a_daemon_process_imports_without_reading_ahead(
+    taxonomy: dict[str, Any], db: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    """A Celery prefork worker's processes are daemons, which may not start a process: the import reads
+    every batch inline, and says nothing about it."""
+    monkeypatch.setattr(multiprocessing.current_process(), "daemon", True)
+    monkeypatch.setattr(ahead, "Reader", None)  # starting one would fail here
+    path = tmp_path / "hotline.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([HEADER, *[(i, t, c, "2020-01-01 09:00") for i, t, c in ROWS]])
+    run = transfer.start_run(
+        path=path, columns=transfer.parse_mapping("id=编号,title=标题,text=内容"), source="d"
+    )
+    done = transfer.execute_run(run, batch_size=2)
+    assert done.created == 6
+    noise = Case.objects.get(external_id="W5")
+    assert noise.enrichment["classification"]["category"] == "环境保护"
+    assert multiprocessing.active_children() == []
+    assert "failed" not in caplog.text
