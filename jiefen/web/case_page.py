@@ -481,7 +481,7 @@ class CategoryPick:
     current: bool
 
 
-# How ``enrich.classify_many`` writes an alternative suggestion: "物业管理 › 停车管理（0.39）".
+# How ``enrich._classifications`` writes an alternative suggestion: "物业管理 › 停车管理（0.39）".
 _ALTERNATIVE = re.compile(r"^(?P<label>.+)（(?P<score>\d+(?:\.\d+)?)）$")
 
 

@@ -22,7 +22,7 @@ def _category(code: str) -> Category:
 
 
 def _suggest(case: Case, best: str, score: float, *alternatives: tuple[str, float]) -> None:
-    """Store a classification as ``enrich.classify_many`` writes it: the best category and the others as text."""
+    """Store a classification as ``enrich._classifications`` writes it: the best category and the others as text."""
     category = _category(best)
     enrichment = dict(case.enrichment or {})
     enrichment["classification"] = {
