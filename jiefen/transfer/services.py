@@ -342,15 +342,17 @@ def execute_run(
         with enrichment.bulk_session():
             # Each batch is planned, and its enrichment started ahead, before the batch before it is written.
             waiting: Planned | None = None
+            waiting_rows = 0
             for batch in _batches(readers.read_rows(run.path), batch_size):
                 planned = _plan_batch(run, batch, lookups, tz, seen, rejects, counts)
                 if waiting is not None:  # (a file of one batch has nothing to overlap)
                     enrichment.look_ahead([plan.intake for _, _, plan in planned])
                     _register_batch(run, waiting, actor, rejects, counts)
-                waiting = planned
-                bar.update(len(batch))
+                    bar.update(waiting_rows)
+                waiting, waiting_rows = planned, len(batch)
             if waiting is not None:
                 _register_batch(run, waiting, actor, rejects, counts)
+                bar.update(waiting_rows)
     except (readers.UnreadableFile, OSError) as exc:
         run.error = str(exc)
         run.status = RunStatus.FAILED
