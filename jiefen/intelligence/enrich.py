@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from jiefen.cases.intake import Intake
 from jiefen.cases.models import Case, Category, Channel, MatterStatus, Urgency
-from jiefen.cases.services.enrichment import session_memo
+from jiefen.cases.services.enrichment import in_bulk_session, session_memo
 from jiefen.intelligence import ahead, engine
 from jiefen.language import extract as ex
 from jiefen.language import risk as risk_mod
@@ -491,6 +491,7 @@ def language_enrichment(cases: Sequence[Case]) -> list[dict[str, Any]]:
             for i, similar in zip(todo, found_related, strict=True):
                 results[i]["similar"] = similar
             _after_commit([cases[i] for i in todo], reading.vectors, vectorizer_version, found_related)
+            _remember([cases[i] for i in todo], todo_texts, places)
         except Exception:
             log.exception("similar-case search failed")
     if reading.risks is not None and reading.entities is not None:
@@ -538,6 +539,33 @@ def _after_commit(
         duplicate = next((f for f in found.get("cases", []) if f["kind"] == "near_duplicate"), None)
         if duplicate is not None and case.channel != Channel.IMPORT:
             transaction.on_commit(functools.partial(_merge_duplicate, case, duplicate["case_id"]))
+
+
+def _remember(cases: Sequence[Case], texts: Sequence[str], places: Sequence[set[str]]) -> None:
+    """In a bulk import, once the batch has committed: its cases' details and texts, for the next batches'
+    ``_details`` and ``_texts`` (they are what those would read back)."""
+    if not in_bulk_session():
+        return
+
+    def remember() -> None:
+        details, texts_of = session_memo("related.details"), session_memo("related.texts")
+        for case, text, case_places in zip(cases, texts, places, strict=True):
+            matter = case.matter
+            if case.pk is None or matter is None:
+                continue
+            details[case.pk] = {
+                "pk": case.pk,
+                "receipt_number": case.receipt_number,
+                "petitioner_id": case.petitioner_id,
+                "received_at": case.received_at,
+                "matter_id": case.matter_id,
+                "matter__status": matter.status,
+                "matter__title": matter.title,
+                "place_keys": case_places,
+            }
+            texts_of[case.pk] = text
+
+    transaction.on_commit(remember)
 
 
 def _merge_duplicate(case: Case, into_id: int) -> None:

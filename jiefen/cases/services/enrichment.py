@@ -134,6 +134,10 @@ def bulk_session() -> Iterator[None]:
                 log.exception("closing a bulk session's resource failed")
 
 
+def in_bulk_session() -> bool:
+    return _session.get() is not None
+
+
 def session_memo(name: str) -> dict[Any, Any]:
     """The memo ``name`` of the current bulk session; outside one, a new empty dict each call (nothing is
     kept). Only for facts that do not change while an import runs."""

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from jiefen.cases.models import Case
+from jiefen.cases.services import enrichment
 from jiefen.intelligence import ahead, engine, services
-from jiefen.intelligence.enrich import SEARCH_K, _classifications, _extraction, case_text
+from jiefen.intelligence.enrich import SEARCH_K, _classifications, _details, _extraction, _texts, case_text
 from jiefen.language.reading import read
 from jiefen.transfer import services as transfer
 
@@ -52,6 +53,14 @@ def test_an_import_reads_ahead_and_each_case_finds_the_batch_written_meanwhile(
         return reading
 
     monkeypatch.setattr(ahead, "take", spy)
+    sessions: list[Any] = []
+    real_session = enrichment._Session
+
+    def kept_session() -> Any:
+        sessions.append(real_session())
+        return sessions[-1]
+
+    monkeypatch.setattr(enrichment, "_Session", kept_session)
     path = tmp_path / "hotline.csv"
     with path.open("w", encoding="utf-8", newline="") as f:
         csv.writer(f).writerows([HEADER, *[(i, t, c, f"2020-01-0{i[1]} 09:00") for i, t, c in ROWS]])
@@ -67,6 +76,12 @@ def test_an_import_reads_ahead_and_each_case_finds_the_batch_written_meanwhile(
     related = {c["case_id"]: c["kind"] for c in cases["W5"].enrichment["similar"]["cases"]}
     assert related[indexed.pk] == "same_problem_same_place"
     assert related[cases["W3"].pk] == "same_problem_same_place"  # written while W5 was read
+    # each batch's details and texts were kept for the next batches: what they would have read back
+    remembered = sessions[0].memos["related.details"]
+    imported = {c.pk for c in cases.values()}
+    assert imported <= remembered.keys()
+    assert {pk: remembered[pk] for pk in imported} == _details(imported)
+    assert {pk: sessions[0].memos["related.texts"][pk] for pk in imported} == _texts(imported)
     # what the second process found is what the enricher finds inline
     for case in cases.values():
         text = case_text(case.title, case.content)
