@@ -63,3 +63,39 @@ def test_build_refuses_a_name_the_model_does_not_have() -> None:
 )
 def test_datetimes_are_written_as_the_backend_writes_them(value: dt.datetime | None) -> None:
     assert _datetime_adapter(connection.ops)(value) == connection.ops.adapt_datetimefield_value(value)
+
+
+def test_many_rows_get_their_ids_in_order_and_their_values_back(db: Any) -> None:
+    """Several rows go in by one statement (``COPY`` on PostgreSQL): each instance gets its own row's id, and
+    text, JSON, datetimes and nulls come back as written."""
+    when = dt.datetime(2026, 11, 27, 1, 2, 3, 456789, tzinfo=dt.UTC)
+    cases = [
+        build(
+            Case,
+            receipt_number=f"SJS-20261127-{n:05d}",
+            channel="web",
+            case_type="complaint",
+            title=f"第{n}件\t含制表符,逗号\\反斜杠",
+            content="",
+            enrichment={"n": n, "词": ["噪音", None]},
+            latitude=None if n % 2 else 39.9,
+            received_at=when,
+            created_at=when,
+        )
+        for n in range(5)
+    ]
+    ids = insert_instances(cases)
+    assert ids == [c.pk for c in cases] and len(set(ids)) == 5
+    stored = {c.pk: c for c in Case.objects.filter(pk__in=ids)}
+    for n, case in enumerate(cases):
+        back = stored[case.pk]
+        assert (back.receipt_number, back.title, back.enrichment) == (
+            case.receipt_number,
+            case.title,
+            {"n": n, "词": ["噪音", None]},
+        )
+        assert (back.latitude, back.received_at) == (case.latitude, when)
+    later = build(Case, receipt_number="SJS-20261127-99999", channel="web", case_type="complaint", title="后")
+    later.received_at = later.created_at = when
+    insert_instances([later])
+    assert later.pk > max(ids)  # the sequence moved past the ids taken
