@@ -464,19 +464,29 @@ def language_enrichment(cases: Sequence[Case]) -> list[dict[str, Any]]:
         return results
     todo_texts = [texts[i] for i in todo]
     days = [ahead.day_of(cases[i].received_at) for i in todo]
-    made_ahead = ahead.take(list(zip(todo_texts, days, strict=True)))
-    reading = made_ahead or read(todo_texts, days, engine.models(), k=SEARCH_K)
-    trained, vectorizer_version = engine.versions()
+    try:
+        made_ahead = ahead.take(list(zip(todo_texts, days, strict=True)))
+        reading = made_ahead or read(todo_texts, days, engine.models(), k=SEARCH_K)
+        trained, vectorizer_version = engine.versions()
+    except Exception:
+        log.exception("language analysis failed")
+        return results
     if reading.suggestions is not None:
-        for i, found in zip(todo, _classifications(reading.suggestions, trained), strict=True):
-            results[i]["classification"] = found
-            case, suggested = cases[i], found.get("category_id")
-            if case.category_id is None and suggested is not None and found["score"] >= APPLY_SCORE:
-                case.category_id = suggested
-                found["applied"] = True
+        try:
+            for i, found in zip(todo, _classifications(reading.suggestions, trained), strict=True):
+                results[i]["classification"] = found
+                case, suggested = cases[i], found.get("category_id")
+                if case.category_id is None and suggested is not None and found["score"] >= APPLY_SCORE:
+                    case.category_id = suggested
+                    found["applied"] = True
+        except Exception:
+            log.exception("classification failed")
     if reading.entities is not None:
-        for i, entities in zip(todo, reading.entities, strict=True):
-            results[i]["extraction"] = _extraction(entities)
+        try:
+            for i, entities in zip(todo, reading.entities, strict=True):
+                results[i]["extraction"] = _extraction(entities)
+        except Exception:
+            log.exception("extraction failed")
     if reading.vectors is not None and vectorizer_version is not None:
         try:
             places = [place_keys(results[i].get("extraction")) for i in todo]
@@ -496,19 +506,22 @@ def language_enrichment(cases: Sequence[Case]) -> list[dict[str, Any]]:
             log.exception("similar-case search failed")
     if reading.risks is not None and reading.entities is not None:
         for j, i in enumerate(todo):
-            case, result = cases[i], results[i]
-            repeats = sum(
-                1 for f in (result.get("similar") or {}).get("cases", []) if f["kind"] == "same_person"
-            )
-            report = reading.risks[j]
-            if repeats:  # read without the person's history; the repeat flag needs it
-                report = risk_mod.assess(
-                    todo_texts[j], case_date=days[j], previous_count=repeats, entities=reading.entities[j]
+            try:
+                case, result = cases[i], results[i]
+                repeats = sum(
+                    1 for f in (result.get("similar") or {}).get("cases", []) if f["kind"] == "same_person"
                 )
-            result["risk"] = _risk(report)
-            wanted = result["risk"].get("urgency")
-            if wanted and _URGENCY_ORDER.index(wanted) > _URGENCY_ORDER.index(Urgency(case.urgency)):
-                case.urgency = wanted
+                report = reading.risks[j]
+                if repeats:  # read without the person's history; the repeat flag needs it
+                    report = risk_mod.assess(
+                        todo_texts[j], case_date=days[j], previous_count=repeats, entities=reading.entities[j]
+                    )
+                result["risk"] = _risk(report)
+                wanted = result["risk"].get("urgency")
+                if wanted and _URGENCY_ORDER.index(wanted) > _URGENCY_ORDER.index(Urgency(case.urgency)):
+                    case.urgency = wanted
+            except Exception:
+                log.exception("risk assessment failed")
     return [{key: value for key, value in result.items() if value} for result in results]
 
 

@@ -68,6 +68,30 @@ def test_a_registered_case_carries_classification_extraction_and_risk_with_reaso
     assert "13812345678" not in str(case.enrichment)
 
 
+def test_a_failing_part_of_the_analysis_is_left_out_and_never_blocks_the_registration(
+    make_case: Callable[..., Any], taxonomy: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jiefen.intelligence import enrich
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("broken")
+
+    monkeypatch.setattr(enrich, "_classifications", broken)
+    case = make_case(
+        title="小区物业乱收停车费", content="魅力之城小区物业乱收停车费，再不解决我们就进京上访。"
+    )
+    assert "classification" not in case.enrichment and case.category_id is None
+    assert case.enrichment["risk"]["flags"] == ["escalation"]  # the other parts still count
+    monkeypatch.setattr(enrich, "_risk", broken)
+    case = make_case(
+        title="小区物业乱收停车费", content="魅力之城小区物业乱收停车费，再不解决我们就进京上访。"
+    )
+    assert "risk" not in case.enrichment and "extraction" in case.enrichment
+    monkeypatch.setattr(engine, "models", broken)  # nothing can be read at all
+    case = make_case(title="噪音扰民", content="楼下酒吧深夜噪音扰民")
+    assert case.pk is not None and "extraction" not in case.enrichment
+
+
 def test_a_category_given_at_intake_is_kept(make_case: Callable[..., Any], taxonomy: dict[str, Any]) -> None:
     case = make_case(title="物业乱收停车费", content="物业乱收停车费。", category_id=taxonomy["noise"].pk)
     assert case.category_id == taxonomy["noise"].pk
