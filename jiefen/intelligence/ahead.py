@@ -16,6 +16,7 @@ import logging
 import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import Future
+from typing import NamedTuple
 
 from django.utils import timezone
 
@@ -30,6 +31,14 @@ log = logging.getLogger(__name__)
 WAIT_SECONDS = 300.0
 
 Key = tuple[str, dt.date | None]
+
+
+class Waiting(NamedTuple):
+    """A text handed to the reader: its batch's reading, its place in that batch, the models' versions."""
+
+    future: Future[Reading]
+    position: int
+    versions: tuple[int | None, int | None]
 
 
 def day_of(received_at: dt.datetime | None) -> dt.date | None:
@@ -62,28 +71,23 @@ def look_ahead(intakes: Sequence[Intake], *, k: int) -> None:
     future = reader.submit([text for text, _ in keys], [day for _, day in keys], k=k)
     waiting = session_memo("language.ahead")
     for position, key in enumerate(keys):
-        waiting.setdefault(key, (future, position, versions))
+        waiting.setdefault(key, Waiting(future, position, versions))
 
 
 def take(keys: Sequence[Key]) -> Reading | None:
     """The reading of these texts made ahead, in their order, if one reading holds them all and was made
     with the models active now; else None."""
     waiting = session_memo("language.ahead")
-    found = [waiting.get(key) for key in keys]
-    if not found or any(entry is None for entry in found):
+    entries: list[Waiting] = [waiting[key] for key in keys if key in waiting]
+    if not entries or len(entries) != len(keys) or len({id(e.future) for e in entries}) != 1:
         return None
-    futures = {id(entry[0]) for entry in found if entry is not None}
-    if len(futures) != 1:
-        return None
-    future: Future[Reading] = found[0][0]  # type: ignore[index]
-    versions = found[0][2]  # type: ignore[index]
     for key in keys:
-        waiting.pop(key, None)
-    if versions != engine.versions():
+        waiting.pop(key, None)  # (a text twice in the batch is one entry)
+    if entries[0].versions != engine.versions():
         return None
     try:
-        reading = future.result(timeout=WAIT_SECONDS)
+        reading = entries[0].future.result(timeout=WAIT_SECONDS)
     except Exception:
         log.exception("the reading made ahead failed; reading inline")
         return None
-    return reading.pick([entry[1] for entry in found if entry is not None])
+    return reading.pick([e.position for e in entries])
