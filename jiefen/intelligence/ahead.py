@@ -69,25 +69,40 @@ def look_ahead(intakes: Sequence[Intake], *, k: int) -> None:
         return
     reader, versions = started
     future = reader.submit([text for text, _ in keys], [day for _, day in keys], k=k)
-    waiting = session_memo("language.ahead")
-    for position, key in enumerate(keys):
-        waiting.setdefault(key, Waiting(future, position, versions))
+    waiting = session_memo("language.ahead")  # key → its readings ahead, oldest first
+    first = {key: position for position, key in reversed(list(enumerate(keys)))}
+    for key, position in first.items():
+        waiting.setdefault(key, []).append(Waiting(future, position, versions))
 
 
 def take(keys: Sequence[Key]) -> Reading | None:
     """The reading of these texts made ahead, in their order, if one reading holds them all and was made
-    with the models active now; else None."""
-    waiting = session_memo("language.ahead")
-    entries: list[Waiting] = [waiting[key] for key in keys if key in waiting]
-    if not entries or len(entries) != len(keys) or len({id(e.future) for e in entries}) != 1:
+    with the models active now; else None. (A text may be in two readings waiting, when the same text came
+    on the same day in the next batch too: the oldest reading that holds all of ``keys`` is used.)"""
+    waiting: dict[Key, list[Waiting]] = session_memo("language.ahead")
+    if not keys or any(key not in waiting for key in keys):
         return None
-    for key in keys:
-        waiting.pop(key, None)  # (a text twice in the batch is one entry)
-    if entries[0].versions != engine.versions():
+    for candidate in waiting[keys[0]]:
+        entries = [_entry_of(waiting[key], candidate.future) for key in keys]
+        if all(entries):
+            break
+    else:
+        return None
+    for key in dict.fromkeys(keys):  # (a text twice in the batch is one entry)
+        mine = [entry for entry in waiting[key] if entry.future is not candidate.future]
+        if mine:
+            waiting[key] = mine
+        else:
+            del waiting[key]
+    if candidate.versions != engine.versions():
         return None
     try:
-        reading = entries[0].future.result(timeout=WAIT_SECONDS)
+        reading = candidate.future.result(timeout=WAIT_SECONDS)
     except Exception:
         log.exception("the reading made ahead failed; reading inline")
         return None
-    return reading.pick([e.position for e in entries])
+    return reading.pick([entry.position for entry in entries if entry is not None])
+
+
+def _entry_of(entries: list[Waiting], future: Future[Reading]) -> Waiting | None:
+    return next((entry for entry in entries if entry.future is future), None)

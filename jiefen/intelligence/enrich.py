@@ -341,7 +341,7 @@ def _candidates(
         other = meta.get(pk)
         if other is None:
             continue
-        shared = shares_place(places, other["place_keys"])
+        shared = shares_place(places, other["place_keys"]) if places and other["place_keys"] else []
         minutes = abs((received - other["received_at"]).total_seconds()) / 60
         same_person = bool(case.petitioner_id) and other["petitioner_id"] == case.petitioner_id
         final = other["matter__status"] == MatterStatus.FINAL

@@ -4,8 +4,10 @@ those of the inline reading, and a case still finds the cases of the batch writt
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import multiprocessing
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -121,3 +123,48 @@ def test_a_daemon_process_imports_without_reading_ahead(
     assert noise.enrichment["classification"]["category"] == "环境保护"
     assert multiprocessing.active_children() == []
     assert "failed" not in caplog.text
+
+
+class _Picked(list[str]):
+    def pick(self, rows: list[int]) -> list[str]:
+        return [self[row] for row in rows]
+
+
+class _EchoReader:
+    """A reader whose reading of a text is the text itself."""
+
+    def submit(self, texts: list[str], days: list[Any], k: int) -> Future[_Picked]:
+        future: Future[_Picked] = Future()
+        future.set_result(_Picked(texts))
+        return future
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_text_that_comes_again_on_the_same_day_in_the_next_batch_is_read_ahead_in_both(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Real exports repeat texts (the same complaint sent twice a day): each batch still takes its own
+    reading, the oldest first, and a text twice in one batch is read once."""
+    from jiefen.cases.intake import Intake
+
+    monkeypatch.setattr(ahead, "_start", lambda: (_EchoReader(), (1, 1)))
+    monkeypatch.setattr(engine, "versions", lambda: (1, 1))
+    when = dt.datetime(2020, 1, 1, 9, tzinfo=dt.UTC)
+
+    def batch(*contents: str) -> tuple[list[Any], list[Any]]:
+        intakes = [
+            Intake(channel="web", case_type="complaint", title="", content=c, received_at=when)
+            for c in contents
+        ]
+        return [(case_text("", i.content), ahead.day_of(when)) for i in intakes], intakes
+
+    first_keys, first = batch("油烟扰民", "噪音扰民", "油烟扰民")
+    second_keys, second = batch("油烟扰民", "道路破损")
+    with enrichment.bulk_session():
+        ahead.look_ahead(first, k=SEARCH_K)
+        ahead.look_ahead(second, k=SEARCH_K)
+        assert ahead.take(first_keys) == ["油烟扰民", "噪音扰民", "油烟扰民"]
+        assert ahead.take(second_keys) == ["油烟扰民", "道路破损"]
+        assert ahead.take(second_keys) is None  # each reading is taken once
