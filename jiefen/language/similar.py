@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import functools
 import json
 import os
 import re
@@ -420,28 +421,39 @@ class Explanation:
     text: str
 
 
-def _phrases(text: str, n: int = 4) -> set[str]:
+@functools.lru_cache(maxsize=4096)
+def _grams(text: str, n: int) -> frozenset[str]:
+    """The text's cleaned ``n``-grams (kept for the texts compared most often: an import's candidates)."""
     clean = model_text(text)
-    return {clean[i : i + n] for i in range(len(clean) - n + 1)}
+    return frozenset(clean[i : i + n] for i in range(len(clean) - n + 1))
+
+
+@functools.lru_cache(maxsize=256)
+def _gram_list(text: str, n: int) -> tuple[str, list[str]]:
+    """The text cleaned and its ``n``-grams in order (a new case is compared with a few candidates)."""
+    clean = model_text(text)
+    return clean, [clean[i : i + n] for i in range(len(clean) - n + 1)]
 
 
 def common_runs(query: str, candidate: str, n: int = 4) -> list[str]:
     """The maximal runs of the query's cleaned text whose every ``n``-gram the candidate also contains, in
     the query's order: shared ``n``-grams grown into shared phrases."""
-    clean_q = model_text(query)
-    grams = _phrases(candidate, n)
+    clean_q, query_grams = _gram_list(query, n)
+    grams = _grams(candidate, n)
+    shared = [gram in grams for gram in query_grams]
     runs: list[str] = []
     i = 0
-    while i <= len(clean_q) - n:
-        if clean_q[i : i + n] in grams:
-            j = i + n
-            while j < len(clean_q) and clean_q[j - n + 1 : j + 1] in grams:
-                j += 1
-            runs.append(clean_q[i:j])
-            i = j
-        else:
-            i += 1
-    return runs
+    while True:
+        try:
+            i = shared.index(True, i)
+        except ValueError:
+            return runs
+        try:
+            end = shared.index(False, i)  # the first gram after the run
+        except ValueError:
+            end = len(shared)
+        runs.append(clean_q[i : end - 1 + n])
+        i = end - 1 + n  # (the next run starts after this phrase, as it is read)
 
 
 def explain(query: str, candidate: str, *, max_phrases: int = 5) -> Explanation:
