@@ -7,14 +7,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
 from jiefen.audit.models import AuditAction
 from jiefen.audit.services import record_many
 from jiefen.cases.models import Case, CaseEvent
-from jiefen.core.bulk import insert_rows
+from jiefen.core.bulk import insert_rows, json_text
 
 
 class EventRow(NamedTuple):
@@ -94,9 +93,6 @@ def write_events(events: Sequence[CaseEvent]) -> list[CaseEvent]:
     return list(events)
 
 
-_json = DjangoJSONEncoder(ensure_ascii=False)
-
-
 def _insert(rows: Sequence[EventRow]) -> list[int]:
     """The rows ``bulk_create`` would write, without its per-field overhead, which dominates when the sweep
     writes tens of thousands of events."""
@@ -104,7 +100,7 @@ def _insert(rows: Sequence[EventRow]) -> list[int]:
     return insert_rows(
         CaseEvent,
         EventRow._fields,
-        [(*row[:8], _json.encode(row.data), row.is_public, adapt(row.created_at)) for row in rows],
+        [(*row[:8], json_text(row.data), row.is_public, adapt(row.created_at)) for row in rows],
     )
 
 

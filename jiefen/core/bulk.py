@@ -15,14 +15,22 @@ import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
+import orjson
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
 
 # Rows per statement: below SQLite's limit on bound parameters (32,766) for tables of up to ~60 columns.
 CHUNK = 500
-_json = DjangoJSONEncoder(ensure_ascii=False)
+_django_json = DjangoJSONEncoder(ensure_ascii=False)
+_JSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
 M = TypeVar("M", bound=models.Model)
+
+
+def json_text(value: Any) -> str:
+    """``value`` as JSON text, as Django's encoder writes it (datetimes, decimals, UUIDs and lazy strings by
+    its rules), by orjson: an import encodes a few JSON values per case, several times faster so."""
+    return orjson.dumps(value, default=_django_json.default, option=_JSON_OPTIONS).decode()
 
 
 _PLAIN, _JSON, _DATETIME, _AUTO_DATETIME, _DATE, _DECIMAL, _PREP = range(7)
@@ -95,7 +103,7 @@ def _reader(attname: str, kind: int, field: models.Field, ops: Any) -> Callable[
     if kind == _PLAIN:
         return get
     if kind == _JSON:
-        return lambda obj: None if (value := get(obj)) is None else _json.encode(value)
+        return lambda obj: None if (value := get(obj)) is None else json_text(value)
     if kind == _DATETIME:
         adapt = _datetime_adapter(ops)
         return lambda obj: adapt(get(obj))

@@ -77,6 +77,7 @@ _SPECIFIC = ("street", "community", "compound", *ex.ORG_TYPES)
 _PREFIX = re.compile(r"^(?:[A-Z]\d{0,2}[市区县省]|[\u4e00-\u9fff]{2,3}省|来自)+")
 
 
+@functools.lru_cache(maxsize=4096)  # (an import asks for each text twice: ahead and when it registers)
 def case_text(title: str, content: str) -> str:
     title, content = normalize(title), normalize(content)
     return content if content.startswith(title) else f"{title} {content}".strip()

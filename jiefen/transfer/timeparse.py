@@ -36,6 +36,11 @@ def parse_time(value: object, tz: tzinfo) -> datetime | None:
         return None
     if re.fullmatch(r"\d+(\.\d+)?", text):
         return _from_number(float(text), tz)
+    match = _CJK.fullmatch(text)
+    if match:
+        cjk_year, cjk_month, cjk_day, rest = match.groups()
+        clock = rest.translate(_CJK_TIME).strip().rstrip(":")
+        text = f"{cjk_year}-{int(cjk_month):02d}-{int(cjk_day):02d} {clock}".strip()
     common = _COMMON.fullmatch(text)
     if common:
         year, month, day, hour, minute, second = (int(g) if g else 0 for g in common.groups())
@@ -43,11 +48,6 @@ def parse_time(value: object, tz: tzinfo) -> datetime | None:
             return datetime(year, month, day, hour, minute, second, tzinfo=tz)
         except ValueError as exc:
             raise BadTime(text) from exc
-    match = _CJK.fullmatch(text)
-    if match:
-        cjk_year, cjk_month, cjk_day, rest = match.groups()
-        clock = rest.translate(_CJK_TIME).strip().rstrip(":")
-        text = f"{cjk_year}-{int(cjk_month):02d}-{int(cjk_day):02d} {clock}".strip()
     try:
         parsed = du_parser.parse(text, yearfirst=True, dayfirst=False)
     except (ValueError, OverflowError) as exc:

@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 
 from jiefen.cases.models import Case, Matter, Petitioner
-from jiefen.core.bulk import _datetime_adapter, build, insert_instances
+from jiefen.core.bulk import _datetime_adapter, build, insert_instances, json_text
 
 pytestmark = pytest.mark.django_db
 
@@ -99,3 +99,27 @@ def test_many_rows_get_their_ids_in_order_and_their_values_back(db: Any) -> None
     later.received_at = later.created_at = when
     insert_instances([later])
     assert later.pk > max(ids)  # the sequence moved past the ids taken
+
+
+def test_json_text_reads_back_as_djangos_encoder_writes_it() -> None:
+    import json
+    import uuid
+    from decimal import Decimal
+
+    from django.core.serializers.json import DjangoJSONEncoder
+    from django.utils.translation import gettext_lazy
+
+    value = {
+        "at": dt.datetime(2026, 11, 27, 9, 30, 15, 123456, tzinfo=ZoneInfo("Asia/Shanghai")),
+        "utc": dt.datetime(2026, 11, 27, 1, 30, tzinfo=dt.UTC),
+        "day": dt.date(2026, 11, 27),
+        "time": dt.time(9, 30),
+        "amount": Decimal("150000.50"),
+        "id": uuid.UUID(int=7),
+        "label": gettext_lazy("Case"),
+        "score": 0.1 + 0.2,
+        "nested": [{"中文": "油烟扰民", 3: None}, True, 12],
+    }
+    assert json.loads(json_text(value)) == json.loads(DjangoJSONEncoder(ensure_ascii=False).encode(value))
+    with pytest.raises(TypeError):
+        json_text({"a": object()})
