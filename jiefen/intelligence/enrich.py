@@ -29,7 +29,7 @@ from jiefen.intelligence import ahead, engine
 from jiefen.language import extract as ex
 from jiefen.language import risk as risk_mod
 from jiefen.language.reading import read
-from jiefen.language.similar import Hit, common_runs
+from jiefen.language.similar import common_runs
 from jiefen.language.text import model_text, normalize
 
 log = logging.getLogger(__name__)
@@ -212,7 +212,7 @@ def related_many(
     texts: Sequence[str],
     vectors: np.ndarray,
     places: Sequence[set[str]],
-    searched: Sequence[Sequence[Hit]] | None,
+    searched: Sequence[Sequence[tuple[int, float]]] | None,
     *,
     made_ahead: bool = False,
 ) -> list[dict[str, Any]]:
@@ -223,7 +223,7 @@ def related_many(
     batch: the people's earlier cases, the candidates' details, and the texts of those that qualify."""
     hits: list[dict[int, float]] = [{} for _ in cases]
     for found, row_hits in zip(hits, searched or [[] for _ in cases], strict=True):
-        found.update((h.case_id, h.score) for h in row_hits if h.score >= MIN_RELATED_SCORE)
+        found.update((case_id, score) for case_id, score in row_hits if score >= MIN_RELATED_SCORE)
     if made_ahead:
         _recent_mates(vectors, hits)
     people = {c.petitioner_id for c in cases if c.petitioner_id}

@@ -124,6 +124,10 @@ class Entity:
     value: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as its arguments: the dataclass's own state methods look up its fields for every entity.
+        return Entity, (self.type, self.text, self.start, self.end, self.value, self.extra)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "type": self.type,

@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from jiefen.language.extract import Entity, extract
 
@@ -69,12 +70,18 @@ class Flag:
     level: str
     words: tuple[str, ...]
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Flag, (self.code, self.level, self.words)  # (see ``extract.Entity``)
+
 
 @dataclass(frozen=True, slots=True)
 class RiskReport:
     flags: list[Flag] = field(default_factory=list)
     level: str = "none"
     urgency: str = "normal"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return RiskReport, (self.flags, self.level, self.urgency)  # (see ``extract.Entity``)
 
     @property
     def codes(self) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -43,10 +44,20 @@ def test_every_part_is_read_for_each_text(files: ModelFiles) -> None:
     assert any(e.type == "phone" for e in found.entities[0])
     assert {f.code for f in found.risks[1].flags} >= {"escalation"}
     assert found.vectors is not None and found.vectors.shape == (4, 8)
-    assert found.hits is not None and [h[0].case_id for h in found.hits] == [10, 11, 12, 13]
+    assert found.hits is not None and [h[0][0] for h in found.hits] == [10, 11, 12, 13]
     picked = found.pick([2, 0])
-    assert picked.hits is not None and [h[0].case_id for h in picked.hits] == [12, 10]
+    assert picked.hits is not None and [h[0][0] for h in picked.hits] == [12, 10]
     assert picked.vectors is not None and np.array_equal(picked.vectors, found.vectors[[2, 0]])
+
+
+def test_a_reading_crosses_to_the_import_process_unchanged(files: ModelFiles) -> None:
+    found = read(TEXTS, DAYS, files.load(), k=2)
+    back = pickle.loads(pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL))  # noqa: S301 (our own bytes)
+    assert back.entities == found.entities and back.risks == found.risks
+    assert back.suggestions == found.suggestions and back.hits == found.hits
+    assert back.hits is not None and all(type(pair) is tuple for row in back.hits for pair in row)
+    assert back.vectors is not None and found.vectors is not None
+    assert np.array_equal(back.vectors, found.vectors)
 
 
 def test_a_failing_part_is_logged_and_the_others_still_count(caplog: pytest.LogCaptureFixture) -> None:
