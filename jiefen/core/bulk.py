@@ -19,6 +19,8 @@ import orjson
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
+from django.db.models import signals
+from django.db.models.base import ModelState
 
 # Rows per statement: below SQLite's limit on bound parameters (32,766) for tables of up to ~60 columns.
 CHUNK = 500
@@ -91,9 +93,31 @@ def build(model: type[M], **values: Any) -> M:
             args.append(None if obj is None else obj.pk)
         else:
             args.append(default())
-    instance = model(*args)
+    instance = _instance(model, args)
     for field, obj in related:
         field.set_cached_value(instance, obj)  # type: ignore[attr-defined]
+    return instance
+
+
+@functools.cache
+def _attnames(model: type[models.Model]) -> tuple[str, ...] | None:
+    """``model``'s attribute names in field order, when an instance may be made by filling its ``__dict__``:
+    no ``__init__`` of its own and nothing listening for its instances being made (else None)."""
+    plain = model.__init__ is models.Model.__init__ and not (
+        signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model)
+    )
+    return tuple(f.attname for f in model._meta.concrete_fields) if plain else None
+
+
+def _instance(model: type[M], args: list[Any]) -> M:
+    """``model(*args)`` (every concrete field's value, in order): what ``Model.__init__`` does with positional
+    values, without its per-field ``setattr`` and signal sends where nothing depends on them."""
+    attnames = _attnames(model)
+    if attnames is None:
+        return model(*args)
+    instance = model.__new__(model)
+    instance._state = ModelState()
+    instance.__dict__.update(zip(attnames, args, strict=True))
     return instance
 
 

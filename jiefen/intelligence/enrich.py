@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import operator
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -201,7 +202,7 @@ class _Candidate:
     score: float
     kind: str
     meta: dict[str, Any]
-    minutes: float
+    minutes: float  # how far apart in time (infinite below DUPLICATE_SCORE: not looked at)
     same_person: bool
     shared: list[str]
     final: bool
@@ -336,16 +337,17 @@ def _candidates(
     """The hits that may be related, with their kind as far as it is known without the texts (a possible
     double submission is confirmed by ``_related`` comparing the texts)."""
     received = case.received_at or timezone.now()
+    person = case.petitioner_id
+    final_status = MatterStatus.FINAL.value
     chosen: list[_Candidate] = []
     certain = 0
-    for pk, score in sorted(hits.items(), key=lambda kv: -kv[1]):
+    for pk, score in sorted(hits.items(), key=operator.itemgetter(1), reverse=True):
         other = meta.get(pk)
         if other is None:
             continue
         shared = shares_place(places, other["place_keys"]) if places and other["place_keys"] else []
-        minutes = abs((received - other["received_at"]).total_seconds()) / 60
-        same_person = bool(case.petitioner_id) and other["petitioner_id"] == case.petitioner_id
-        final = other["matter__status"] == MatterStatus.FINAL
+        same_person = bool(person) and other["petitioner_id"] == person
+        final = other["matter__status"] == final_status
         if final and score >= SAME_PROBLEM_SCORE and (same_person or shared):
             kind = "final_matter"
         elif same_person and score >= SAME_PROBLEM_SCORE / 2:
@@ -354,11 +356,13 @@ def _candidates(
             kind = "same_problem_same_place"
         else:
             kind = ""
-        duplicate = (
-            score >= DUPLICATE_SCORE
-            and minutes <= DUPLICATE_MINUTES
-            and (same_person or not case.petitioner_id)
+        # (how far apart in time matters only for a possible double submission)
+        minutes = (
+            abs((received - other["received_at"]).total_seconds()) / 60
+            if score >= DUPLICATE_SCORE
+            else float("inf")
         )
+        duplicate = minutes <= DUPLICATE_MINUTES and (same_person or not person)
         if kind or duplicate:
             chosen.append(
                 _Candidate(

@@ -171,3 +171,28 @@ def test_appends_from_concurrent_transactions_form_one_unbroken_chain() -> None:
     entries = list(AuditEntry.objects.filter(object_type="bench").order_by("seq"))
     for first, second in zip(entries[::2], entries[1::2], strict=True):
         assert (second.seq, second.object_id) == (first.seq + 1, first.object_id + "b")
+
+
+def test_data_is_hashed_as_the_json_round_trip_gives_it_back() -> None:
+    import datetime as dt
+    import json
+    import uuid
+    from decimal import Decimal
+    from typing import NamedTuple
+
+    from jiefen.audit.services import as_stored
+
+    class Pair(NamedTuple):
+        case_id: int
+        score: float
+
+    data = {
+        "at": dt.datetime(2026, 11, 27, 9, 30, 15, 123456, tzinfo=dt.UTC),
+        "day": dt.date(2026, 11, 27),
+        "amount": Decimal("150000.50"),
+        "id": uuid.UUID(int=7),
+        "pairs": [Pair(1, 0.5), (2, 0.25)],
+        "keys": {1: "一", "二": [True, None, 1.5]},
+        "object": object,
+    }
+    assert as_stored(data) == json.loads(json.dumps(data, ensure_ascii=False, default=str))

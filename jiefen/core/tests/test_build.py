@@ -40,11 +40,36 @@ def test_build_gives_the_instance_of_the_keyword_form(db: Any) -> None:
     }
     built, keyword = build(Case, **given), Case(**given)
     assert _values(built) == _values(keyword)
+    assert vars(built).keys() == vars(keyword).keys()
     assert built.matter is matter and built.petitioner is person  # cached, no query to read them back
     assert built._state.adding and built.pk is None
     assert built.enrichment == {} and built.enrichment is not build(Case, **given).enrichment
     insert_instances([built])
     assert Case.objects.get(pk=built.pk).matter_id == matter.pk
+
+
+def test_build_makes_the_instance_through_init_when_something_listens(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from django.db.models.signals import post_init
+
+    from jiefen.core import bulk
+
+    seen: list[Any] = []
+
+    def listener(sender: Any, instance: Any, **kwargs: Any) -> None:
+        seen.append(instance)
+
+    post_init.connect(listener, sender=Matter)
+    bulk._attnames.cache_clear()
+    try:
+        matter = build(Matter, title="同一问题")
+    finally:
+        post_init.disconnect(listener, sender=Matter)
+        bulk._attnames.cache_clear()
+    assert seen == [matter] and matter.title == "同一问题"
+    build(Matter, title="又一个")
+    assert seen == [matter]
 
 
 def test_build_refuses_a_name_the_model_does_not_have() -> None:
