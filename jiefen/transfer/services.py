@@ -439,10 +439,15 @@ def _plan_batch(
 
 
 def _not_imported(run: ImportRun, planned: Planned) -> Planned:
+    # (``external_id != ''`` is the unique index's condition: written out, the index answers; else every case is
+    # read, as neither database infers it from a long list of ids)
     existing = set(
         Case.objects.filter(
             external_source=run.source, external_id__in=[p.intake.external_id for _, _, p in planned]
-        ).values_list("external_id", flat=True)
+        )
+        .exclude(external_id="")
+        .order_by()
+        .values_list("external_id", flat=True)
     )
     return [item for item in planned if item[2].intake.external_id not in existing]
 
