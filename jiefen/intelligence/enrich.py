@@ -14,7 +14,7 @@ import json
 import logging
 import operator
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +27,6 @@ from jiefen.cases.intake import Intake
 from jiefen.cases.models import Case, Category, Channel, MatterStatus, Urgency
 from jiefen.cases.services.enrichment import in_bulk_session, session_memo
 from jiefen.intelligence import ahead, engine
-from jiefen.language import extract as ex
 from jiefen.language import risk as risk_mod
 from jiefen.language.reading import read
 from jiefen.language.similar import common_runs
@@ -71,10 +70,6 @@ KIND_LABELS = {
     "same_problem_same_place": "同一地点同一问题（联名/热点）",
     "final_matter": "相同事实已复核终结",
 }
-_PLACE_TYPES = ("district", "street", "community", "compound")
-_ORG_TYPES = ex.ORG_TYPES
-# Places specific enough that two cases naming them are about the same place (a district is not).
-_SPECIFIC = ("street", "community", "compound", *ex.ORG_TYPES)
 _PREFIX = re.compile(r"^(?:[A-Z]\d{0,2}[市区县省]|[\u4e00-\u9fff]{2,3}省|来自)+")
 
 
@@ -157,29 +152,6 @@ def _classification(
         "model": model,
         "reasons": [r for r in [reason] if r],
     }
-
-
-def _extraction(entities: Sequence[ex.Entity]) -> dict[str, Any]:
-    """The extraction entry: the names found by kind, phone and ID numbers masked."""
-
-    def names(types: Iterable[str]) -> list[str]:
-        return list(dict.fromkeys(str(e.value) for e in entities if e.type in types))
-
-    places = names(_PLACE_TYPES)
-    buildings = [e.text for e in entities if e.type in ("building", "unit", "room")]
-    result = {
-        "places": places + list(dict.fromkeys(buildings)),
-        "organisations": names(_ORG_TYPES),
-        "specific_places": names(_SPECIFIC),
-        "phones": list(dict.fromkeys(ex.mask_phone(str(e.value)) for e in entities if e.type == "phone")),
-        "id_numbers": list(
-            dict.fromkeys(ex.mask_id_number(str(e.value)) for e in entities if e.type == "id_number")
-        ),
-        "money": [e.text for e in entities if e.type == "money"],
-        "people": [e.text for e in entities if e.type == "people"],
-        "dates": list(dict.fromkeys(e.text for e in entities if e.type == "date")),
-    }
-    return {k: v for k, v in result.items() if v}
 
 
 # A search hit scoring below this cannot be any kind of related case (the lowest threshold is the same
@@ -304,7 +276,7 @@ def _recent_mates(vectors: np.ndarray, hits: list[dict[int, float]]) -> None:
 
 
 def _details(pks: set[int]) -> dict[int, dict[str, Any]]:
-    """The candidates' details (``_META_FIELDS`` and their place keys), by id: those an import already looked
+    """The candidates' details (``_META_FIELDS``, their place keys and time received in seconds), by id: those an import already looked
     up in an earlier batch from its memo, the rest in one query."""
     memo = session_memo("related.details")
     missing = pks - memo.keys()
@@ -315,6 +287,7 @@ def _details(pks: set[int]) -> dict[int, dict[str, Any]]:
             .values(*_META_FIELDS, "other_places")
         ):
             row["place_keys"] = _place_keys_of(row.pop("other_places"))
+            row["received_ts"] = row["received_at"].timestamp()
             memo[row["pk"]] = row
     return memo
 
@@ -336,7 +309,7 @@ def _candidates(
 ) -> list[_Candidate]:
     """The hits that may be related, with their kind as far as it is known without the texts (a possible
     double submission is confirmed by ``_related`` comparing the texts)."""
-    received = case.received_at or timezone.now()
+    received = (case.received_at or timezone.now()).timestamp()
     person = case.petitioner_id
     final_status = MatterStatus.FINAL.value
     chosen: list[_Candidate] = []
@@ -357,11 +330,7 @@ def _candidates(
         else:
             kind = ""
         # (how far apart in time matters only for a possible double submission)
-        minutes = (
-            abs((received - other["received_at"]).total_seconds()) / 60
-            if score >= DUPLICATE_SCORE
-            else float("inf")
-        )
+        minutes = abs(received - other["received_ts"]) / 60 if score >= DUPLICATE_SCORE else float("inf")
         duplicate = minutes <= DUPLICATE_MINUTES and (same_person or not person)
         if kind or duplicate:
             chosen.append(
@@ -486,12 +455,9 @@ def language_enrichment(cases: Sequence[Case]) -> list[dict[str, Any]]:
                     found["applied"] = True
         except Exception:
             log.exception("classification failed")
-    if reading.entities is not None:
-        try:
-            for i, entities in zip(todo, reading.entities, strict=True):
-                results[i]["extraction"] = _extraction(entities)
-        except Exception:
-            log.exception("extraction failed")
+    if reading.extractions is not None:
+        for i, extraction in zip(todo, reading.extractions, strict=True):
+            results[i]["extraction"] = extraction
     if reading.vectors is not None and vectorizer_version is not None:
         try:
             places = [place_keys(results[i].get("extraction")) for i in todo]
@@ -509,19 +475,15 @@ def language_enrichment(cases: Sequence[Case]) -> list[dict[str, Any]]:
             _remember([cases[i] for i in todo], todo_texts, places)
         except Exception:
             log.exception("similar-case search failed")
-    if reading.risks is not None and reading.entities is not None:
+    if reading.risks is not None:
         for j, i in enumerate(todo):
             try:
                 case, result = cases[i], results[i]
                 repeats = sum(
                     1 for f in (result.get("similar") or {}).get("cases", []) if f["kind"] == "same_person"
                 )
-                report = reading.risks[j]
-                if repeats:  # read without the person's history; the repeat flag needs it
-                    report = risk_mod.assess(
-                        todo_texts[j], case_date=days[j], previous_count=repeats, entities=reading.entities[j]
-                    )
-                result["risk"] = _risk(report)
+                # (read without the person's history, which the repeat flag needs)
+                result["risk"] = _risk(risk_mod.with_repeats(reading.risks[j], repeats))
                 wanted = result["risk"].get("urgency")
                 if wanted and _URGENCY_ORDER.index(wanted) > _URGENCY_ORDER.index(Urgency(case.urgency)):
                     case.urgency = wanted
@@ -580,6 +542,7 @@ def _remember(cases: Sequence[Case], texts: Sequence[str], places: Sequence[set[
                 "matter__status": matter.status,
                 "matter__title": matter.title,
                 "place_keys": case_places,
+                "received_ts": case.received_at.timestamp(),
             }
             texts_of[case.pk] = text
 

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,10 +123,6 @@ class Entity:
     end: int
     value: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Pickled as its arguments: the dataclass's own state methods look up its fields for every entity.
-        return Entity, (self.type, self.text, self.start, self.end, self.value, self.extra)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -671,3 +667,31 @@ def mask(text: str) -> str:
     for start, end, repl in sorted(replacements, reverse=True):
         out = out[:start] + repl + out[end:]
     return out
+
+
+# Places specific enough that two cases naming them are about the same place (a district is not).
+SPECIFIC_TYPES = ("street", "community", "compound", *ORG_TYPES)
+_NAMED_PLACES = ("district", "street", "community", "compound")
+
+
+def summary(entities: Sequence[Entity]) -> dict[str, Any]:
+    """What a case stores of its entities: the names found by kind (each once, in order), the specific
+    places, phone and ID numbers masked, amounts, numbers of people and dates; kinds with none left out."""
+
+    def names(types: Iterable[str]) -> list[str]:
+        return list(dict.fromkeys(str(e.value) for e in entities if e.type in types))
+
+    buildings = [e.text for e in entities if e.type in ("building", "unit", "room")]
+    result = {
+        "places": names(_NAMED_PLACES) + list(dict.fromkeys(buildings)),
+        "organisations": names(ORG_TYPES),
+        "specific_places": names(SPECIFIC_TYPES),
+        "phones": list(dict.fromkeys(mask_phone(str(e.value)) for e in entities if e.type == "phone")),
+        "id_numbers": list(
+            dict.fromkeys(mask_id_number(str(e.value)) for e in entities if e.type == "id_number")
+        ),
+        "money": [e.text for e in entities if e.type == "money"],
+        "people": [e.text for e in entities if e.type == "people"],
+        "dates": list(dict.fromkeys(e.text for e in entities if e.type == "date")),
+    }
+    return {k: v for k, v in result.items() if v}

@@ -71,7 +71,8 @@ class Flag:
     words: tuple[str, ...]
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return Flag, (self.code, self.level, self.words)  # (see ``extract.Entity``)
+        # Pickled as its arguments: the dataclass's own state methods look up its fields for every flag.
+        return Flag, (self.code, self.level, self.words)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,7 @@ class RiskReport:
     urgency: str = "normal"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return RiskReport, (self.flags, self.level, self.urgency)  # (see ``extract.Entity``)
+        return RiskReport, (self.flags, self.level, self.urgency)  # (see ``Flag``)
 
     @property
     def codes(self) -> list[str]:
@@ -320,8 +321,9 @@ def assess(
     if vulnerable:
         flags.append(Flag("vulnerable", "low", tuple(vulnerable)))
 
-    if previous_count >= 2:
-        flags.append(Flag("repeat", "high" if previous_count >= 5 else "medium", (f"{previous_count}次",)))
+    repeat = _repeat_flag(previous_count)
+    if repeat is not None:
+        flags.append(repeat)
 
     wage = _found(_WAGE, text)
     if wage:
@@ -338,5 +340,30 @@ def assess(
     if emergency:
         flags.append(Flag("emergency", "critical", tuple(dict.fromkeys(emergency))))
 
+    return _report(flags)
+
+
+def _report(flags: list[Flag]) -> RiskReport:
     level = max((f.level for f in flags), key=LEVELS.index, default="none")
     return RiskReport(flags=flags, level=level, urgency=URGENCY[level])
+
+
+# The flags ``assess`` raises after the repeat flag, in its order.
+_AFTER_REPEAT = ("wage_arrears_festival", "emergency")
+
+
+def with_repeats(report: RiskReport, previous_count: int) -> RiskReport:
+    """``report`` (of ``assess`` with no earlier petitions counted) as ``assess`` would have made it with
+    ``previous_count`` earlier petitions, without reading the text again."""
+    repeat = _repeat_flag(previous_count)
+    if repeat is None:
+        return report
+    flags = [f for f in report.flags if f.code != "repeat"]
+    at = next((i for i, f in enumerate(flags) if f.code in _AFTER_REPEAT), len(flags))
+    return _report([*flags[:at], repeat, *flags[at:]])
+
+
+def _repeat_flag(previous_count: int) -> Flag | None:
+    if previous_count < 2:
+        return None
+    return Flag("repeat", "high" if previous_count >= 5 else "medium", (f"{previous_count}次",))

@@ -16,7 +16,8 @@ import pytest
 from jiefen.cases.models import Case
 from jiefen.cases.services import enrichment
 from jiefen.intelligence import ahead, engine, services
-from jiefen.intelligence.enrich import SEARCH_K, _classifications, _details, _extraction, _texts, case_text
+from jiefen.intelligence.enrich import SEARCH_K, _classifications, _details, _texts, case_text
+from jiefen.language import extract
 from jiefen.language.reading import read
 from jiefen.transfer import services as transfer
 
@@ -88,8 +89,10 @@ def test_an_import_reads_ahead_and_each_case_finds_the_batch_written_meanwhile(
     for case in cases.values():
         text = case_text(case.title, case.content)
         inline = read([text], [ahead.day_of(case.received_at)], engine.models(), k=SEARCH_K)
-        assert inline.entities is not None and inline.suggestions is not None
-        assert case.enrichment.get("extraction", {}) == _extraction(inline.entities[0])
+        assert inline.entities is not None and inline.extractions is not None
+        assert inline.suggestions is not None
+        assert case.enrichment.get("extraction", {}) == extract.summary(inline.entities[0])
+        assert inline.extractions[0] == extract.summary(inline.entities[0])
         stored = dict(case.enrichment.get("classification", {}))
         stored.pop("applied", None)
         assert stored == _classifications(inline.suggestions, engine.versions()[0])[0]

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from jiefen.language import extract
 from jiefen.language.classify import KeywordModel
 from jiefen.language.reading import ModelFiles, Models, Reader, read
 from jiefen.language.similar import CaseVectorizer, IVFIndex
@@ -50,10 +51,12 @@ def test_every_part_is_read_for_each_text(files: ModelFiles) -> None:
     assert picked.vectors is not None and np.array_equal(picked.vectors, found.vectors[[2, 0]])
 
 
-def test_a_reading_crosses_to_the_import_process_unchanged(files: ModelFiles) -> None:
+def test_a_reading_crosses_to_the_import_process_with_what_it_uses(files: ModelFiles) -> None:
     found = read(TEXTS, DAYS, files.load(), k=2)
     back = pickle.loads(pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL))  # noqa: S301 (our own bytes)
-    assert back.entities == found.entities and back.risks == found.risks
+    assert found.entities is not None and back.entities is None  # their summaries are what it stores
+    assert found.extractions == [extract.summary(these) for these in found.entities]
+    assert back.extractions == found.extractions and back.risks == found.risks
     assert back.suggestions == found.suggestions and back.hits == found.hits
     assert back.hits is not None and all(type(pair) is tuple for row in back.hits for pair in row)
     assert back.vectors is not None and found.vectors is not None
@@ -81,7 +84,7 @@ def test_a_second_process_reads_as_this_one_does(files: ModelFiles) -> None:
     finally:
         reader.close()
     assert there.suggestions == here.suggestions
-    assert there.entities == here.entities
+    assert there.extractions == here.extractions and there.entities is None
     assert there.risks == here.risks
     assert there.hits == here.hits
     assert there.vectors is not None and here.vectors is not None

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from jiefen.language.risk import assess, near_spring_festival
+from jiefen.language.risk import assess, near_spring_festival, with_repeats
 
 from .conftest import message
 
@@ -53,6 +53,22 @@ def test_vulnerable_people_and_repeats() -> None:
         ("repeat", "high", ("5次",)),
     ]
     assert flags("家里有残疾老人", previous_count=1) == [("vulnerable", "low", ("残疾", "老人"))]
+
+
+def test_repeats_added_later_give_the_report_assess_gives() -> None:
+    """The import counts a person's earlier petitions after the text was read elsewhere: the repeat flag is
+    added to that report, in the place and with the level ``assess`` would give."""
+    day = dt.date(2020, 1, 5)
+    for text in (
+        "家里有残疾老人",
+        "包工头拖欠我们工资两个月了，家里有残疾老人，我现在就站在楼顶，再不解决我就跳楼",
+        "小区门口的路灯坏了一个月",
+        "30多名工人准备集体上访，不行就进京",
+    ):
+        for count in (0, 1, 2, 5, 9):
+            assert with_repeats(assess(text, case_date=day), count) == assess(
+                text, case_date=day, previous_count=count
+            ), (text, count)
 
 
 def test_wage_arrears_near_spring_festival() -> None:
