@@ -151,6 +151,8 @@ def _datetime_adapter(ops: Any) -> Callable[[Any], Any]:
         return adapt
 
     def utc_text(value: Any) -> Any:
+        if value is None:
+            return None
         if isinstance(value, dt.datetime) and value.tzinfo is not None:
             return str(value.astimezone(dt.UTC).replace(tzinfo=None))
         return adapt(value)
@@ -219,6 +221,13 @@ def _copy_rows(
     return ids
 
 
+def _getter(attnames: Sequence[str]) -> Callable[[models.Model], tuple[Any, ...]]:
+    """The values of ``attnames`` of an instance, as a tuple."""
+    if len(attnames) > 1:
+        return operator.attrgetter(*attnames)
+    return lambda obj: tuple(getattr(obj, name) for name in attnames)
+
+
 def insert_instances(objs: Sequence[models.Model]) -> list[int]:
     """Insert unsaved instances of one model in the caller's transaction; set and return their ids."""
     if not objs:
@@ -226,9 +235,13 @@ def insert_instances(objs: Sequence[models.Model]) -> list[int]:
     model = type(objs[0])
     _, _, plan = _plan(model, connection.vendor)
     ops = connection.ops
-    readers = [_reader(attname, kind, field, ops) for attname, kind, field in plan]
-    rows = [[read(obj) for read in readers] for obj in objs]
-    ids = insert_rows(model, [attname for attname, _, _ in plan], rows)
+    # The columns whose values go as they are first, read in one call per instance; then the others.
+    plain = [attname for attname, kind, _ in plan if kind == _PLAIN]
+    others = [(attname, kind, field) for attname, kind, field in plan if kind != _PLAIN]
+    readers = [_reader(attname, kind, field, ops) for attname, kind, field in others]
+    get_plain = _getter(plain)
+    rows = [(*get_plain(obj), *[read(obj) for read in readers]) for obj in objs]
+    ids = insert_rows(model, [*plain, *(attname for attname, _, _ in others)], rows)
     for obj, pk in zip(objs, ids, strict=True):
         obj.pk = pk
         obj._state.adding = False
