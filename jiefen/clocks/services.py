@@ -24,7 +24,7 @@ from jiefen.cases.models import Case, CaseEvent, ClockColour, EventKind
 from jiefen.clocks import engine
 from jiefen.clocks.calendar import current_calendar
 from jiefen.clocks.models import WINDOW_KINDS, Clock, ClockKind, ClockPolicy, ClockState, Colour, TimeUnit
-from jiefen.core.bulk import insert_instances
+from jiefen.core.bulk import build, insert_instances
 from jiefen.core.errors import DomainError, IllegalMove
 
 
@@ -169,8 +169,9 @@ def due_time(*, start: datetime, amount: float, unit: str) -> datetime:
 
 
 def clock_from_plan(*, case: Case, plan: ClockPlan, assignment: Any = None) -> Clock:
-    """The unsaved clock row for ``plan``."""
-    return Clock(
+    """The unsaved clock row for ``plan`` (made by ``bulk.build``: an import makes one per case)."""
+    return build(
+        Clock,
         case=case,
         assignment=assignment,
         kind=plan.kind,

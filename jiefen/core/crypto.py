@@ -8,7 +8,6 @@ go through the keyed hash, which is deterministic for equal normalised input.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import re
 from functools import lru_cache
@@ -62,7 +61,7 @@ def normalise_id_number(value: str) -> str:
 def lookup_hash(value: str) -> str:
     if not value:
         return ""
-    return hmac.new(_lookup_key(settings.DATA_KEY), value.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(_lookup_key(settings.DATA_KEY), value.encode(), "sha256").hex()
 
 
 def mask_phone(value: str) -> str:
