@@ -19,6 +19,7 @@ batch to the next, instead of asking the database again for every batch.
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
@@ -117,16 +118,29 @@ class _Session:
     closers: list[Callable[[], None]] = field(default_factory=list)
 
 
+# The cyclic garbage collector's first threshold in a bulk session (Python's is 700 allocations): an import
+# makes millions of short-lived objects, and every few collections walk all it keeps in its memos; at the
+# default the collector took a fifth of an import's time.
+BULK_GC_THRESHOLD = 50_000
+
+
 @contextmanager
 def bulk_session() -> Iterator[None]:
     """Around a bulk import: ``session_memo`` keeps its entries from one batch to the next, and the
-    ``session_resource``s opened meanwhile (a second process, say) are closed when it ends."""
+    ``session_resource``s opened meanwhile (a second process, say) are closed when it ends. The garbage
+    collector runs less often meanwhile (``BULK_GC_THRESHOLD``)."""
+    outermost = _session.get() is None
+    thresholds = gc.get_threshold()
+    if outermost:
+        gc.set_threshold(BULK_GC_THRESHOLD, *thresholds[1:])
     session = _Session()
     token = _session.set(session)
     try:
         yield
     finally:
         _session.reset(token)
+        if outermost:
+            gc.set_threshold(*thresholds)
         for close in reversed(session.closers):
             try:
                 close()
