@@ -295,6 +295,8 @@ class IVFIndex:
             else (np.broadcast_to(np.arange(len(centroids)), (n_queries, len(centroids))))
         )
         tail_vectors, tail_ids = store.tail()
+        if n_queries == 1:
+            return [_search_one(store, queries[0], probes[0], tail_vectors, tail_ids, k)]
         tail_groups: dict[int, np.ndarray] = {}
         if len(tail_ids):
             tail_cells = np.asarray(store.tail_cells(tail_vectors))
@@ -334,6 +336,40 @@ class IVFIndex:
             [Hit(i, score) for i, score in zip(ids, scores, strict=True) if i >= 0]
             for ids, scores in zip(ranked_ids, ranked_scores, strict=True)
         ]
+
+
+def _search_one(
+    store: _Generation,
+    query: np.ndarray,
+    cells: np.ndarray,
+    tail_vectors: np.ndarray,
+    tail_ids: np.ndarray,
+    k: int,
+) -> list[Hit]:
+    """``search_many`` for one query (a registration's): the probed cells' scores gathered and ranked once,
+    and only the tail rows in those cells scored (no grouping of the whole tail)."""
+    scores: list[np.ndarray] = []
+    ids: list[np.ndarray] = []
+    for cell in cells.tolist():
+        vectors, cell_ids = store.cell(cell)
+        if len(cell_ids):
+            scores.append(np.asarray(vectors) @ query)
+            ids.append(np.asarray(cell_ids))
+    if len(tail_ids):
+        rows = np.flatnonzero(np.isin(np.asarray(store.tail_cells(tail_vectors)), cells))
+        scores.append(np.asarray(tail_vectors[rows]) @ query)
+        ids.append(np.asarray(tail_ids[rows]))
+    if not scores:
+        return []
+    all_scores, all_ids = np.concatenate(scores), np.concatenate(ids)
+    top = np.argpartition(-all_scores, k - 1)[:k] if len(all_scores) > k else np.arange(len(all_scores))
+    top = top[np.argsort(-all_scores[top], kind="stable")]
+    return [
+        Hit(int(case_id), score)
+        for case_id, score in zip(
+            all_ids[top].tolist(), np.round(all_scores[top].astype(np.float64), 4).tolist(), strict=True
+        )
+    ]
 
 
 def _now() -> str:

@@ -94,6 +94,10 @@ def test_batch_search_matches_one_by_one_and_searches_the_tail_by_cell(tmp_path:
         assert [h.case_id for h in hits] == [h.case_id for h in index.search(query, 10, nprobe=30)]
         # every cell probed: exact, the appended rows included
         assert [h.case_id for h in hits] == brute_force(vectors, query, 10).tolist()
+    # with fewer cells probed, one query alone finds what it finds in a batch, appended rows included
+    few = index.search_many(queries, 10, nprobe=4)
+    for query, hits in zip(queries, few, strict=True):
+        assert index.search(query, 10, nprobe=4) == hits
     # with fewer cells probed, appended rows are found in their own cell like the sealed ones
     near = index.search_many(vectors[2990:3000] + 0.001, 1, nprobe=3)
     assert [hits[0].case_id for hits in near] == list(range(2990, 3000))
