@@ -276,8 +276,8 @@ def _recent_mates(vectors: np.ndarray, hits: list[dict[int, float]]) -> None:
 
 
 def _details(pks: set[int]) -> dict[int, dict[str, Any]]:
-    """The candidates' details (``_META_FIELDS``, their place keys and time received in seconds), by id: those an import already looked
-    up in an earlier batch from its memo, the rest in one query."""
+    """The candidates' details (``_META_FIELDS``, their place keys and time received in seconds), by id:
+    those an import already looked up in an earlier batch from its memo, the rest in one query."""
     memo = session_memo("related.details")
     missing = pks - memo.keys()
     if missing:
