@@ -7,7 +7,14 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from jiefen.language.classify import Model, _pseudo_labels, near_duplicates, train
+from jiefen.language.classify import (
+    PSEUDO_MIN_MARGIN,
+    PSEUDO_WEIGHT,
+    Model,
+    _pseudo_labels,
+    near_duplicates,
+    train,
+)
 
 TOY = [
     ("小区楼下餐馆油烟直排，噪音扰民", "环境保护"),
@@ -133,8 +140,8 @@ def test_the_model_file_records_the_self_training(tmp_path: Path) -> None:
         "unlabelled": 6,
         "excluded_near_duplicates": 0,
         "pseudo_labelled": model.metrics["self_training"]["pseudo_labelled"],
-        "min_margin": 0.5,
-        "weight": 0.5,
+        "min_margin": PSEUDO_MIN_MARGIN,
+        "weight": PSEUDO_WEIGHT,
         "rounds": 1,
         "by_share": True,
         "unlabelled_features": False,
