@@ -10,6 +10,7 @@ other parts still count.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -137,9 +138,16 @@ class ModelFiles:
 _worker_models: Models | None = None
 
 
+# The garbage collector's first threshold in the reader process (Python's is 700 allocations): each batch makes
+# hundreds of thousands of short-lived objects, and collections would walk the loaded models each time.
+READER_GC_THRESHOLD = 50_000
+
+
 def _open(files: ModelFiles) -> None:
     global _worker_models
     _worker_models = files.load()
+    gc.freeze()  # (the models stay for the process's life: no collection need look at them)
+    gc.set_threshold(READER_GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def _read_in_worker(texts: list[str], dates: list[dt.date | None], k: int) -> Reading:

@@ -89,3 +89,23 @@ def test_a_second_process_reads_as_this_one_does(files: ModelFiles) -> None:
     assert there.hits == here.hits
     assert there.vectors is not None and here.vectors is not None
     assert np.allclose(there.vectors, here.vectors)
+
+
+def test_the_reader_process_loads_the_models_once_and_collects_garbage_seldom(
+    files: ModelFiles, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the second process runs when it starts (here in this process, then put back)."""
+    import gc
+
+    from jiefen.language import reading
+
+    before = gc.get_threshold()
+    monkeypatch.setattr(reading, "_worker_models", None)
+    try:
+        reading._open(files)
+        assert gc.get_threshold() == (reading.READER_GC_THRESHOLD, *before[1:])
+        assert reading._worker_models is not None and reading._worker_models.index is not None
+        assert gc.get_freeze_count() > 0  # the models are left out of collections
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
