@@ -4,17 +4,9 @@ Prints macro-F1 on a held-out split by text group, prediction speed on one core,
 
     /work/venv/bin/python bench/classify.py [--test-size 0.2] [--seed 0] [--out bench/out/classifier.joblib]
     /work/venv/bin/python bench/classify.py --cv 5 [--c 1.0] [--nb-c 0.5]
-    /work/venv/bin/python bench/classify.py [--cv 5] --unlabelled [--pseudo-margin M] [--pseudo-weight W]
 
 ``--cv K`` is for choosing features and hyper-parameters: grouped K-fold cross-validation on the training part
 of the split only, which never reads the held-out part; the held-out figure is then measured once.
-
-``--unlabelled`` self-trains on the ~10,000 unlabelled messages of 附件3, 附件4 and the official test file
-(title + body; never the other team's 测试结果): the held-out figure is reported without and with it, and the
-model file written is the self-trained one. Leakage guard: an unlabelled message is dropped from a training
-run when it falls in the same group as any message that run is evaluated on, by the rule below (computed over
-the labelled and unlabelled texts together, unlabelled ones counting as raw). The groups used for splitting
-are the labelled ones alone, so the split is the same with and without ``--unlabelled``.
 
 Data: ../shared/data/teddy2020 relative to the repository root (never copied into the repository). The
 segmented 附件2 (8,266 rows, jieba tokens with stop-words and punctuation removed) is the full labelled set;
@@ -31,10 +23,7 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 # Speeds are quoted for one core: keep BLAS/OpenMP pools to one thread (set before numpy is imported).
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -87,30 +76,6 @@ def load() -> tuple[list[str], list[str], list[str]]:
     return texts, labels, sources
 
 
-def load_unlabelled() -> list[str]:
-    """Title + body of the unlabelled messages (rows whose text is empty are skipped)."""
-    from jiefen.language.io import cell_text, read_table
-    from jiefen.language.text import normalize
-
-    texts: list[str] = []
-    for name in ("full/附件3.xlsx", "full/附件4.xlsx", "official_test/附件2（测试数据）.xlsx"):
-        for row in read_table(DATA / name):
-            text = normalize(" ".join(t for t in (cell_text(row[c]) for c in ("留言主题", "留言详情")) if t))
-            if text:
-                texts.append(text)
-    return texts
-
-
-def unlabelled_groups(
-    texts: list[str], sources: list[str], unlabelled: list[str]
-) -> tuple[list[int], list[int]]:
-    """Joint groups (``groups_across_representations`` over labelled + unlabelled texts, the unlabelled
-    counting as raw): the group of each labelled text and of each unlabelled one. An unlabelled text may join
-    a training run only if its group holds none of the texts the run is evaluated on."""
-    joint = groups_across_representations([*texts, *unlabelled], [*sources, *["raw"] * len(unlabelled)])
-    return joint[: len(texts)], joint[len(texts) :]
-
-
 def groups_across_representations(texts: list[str], sources: list[str]) -> list[int]:
     groups = classify.text_groups(texts, threshold=0.9)
     parent = {g: g for g in set(groups)}
@@ -143,39 +108,6 @@ def groups_across_representations(texts: list[str], sources: list[str]) -> list[
     return [find(g) for g in groups]
 
 
-@dataclass
-class SelfTraining:
-    """Unlabelled texts, their joint groups (``unlabelled_groups``; ``joint_labelled`` indexed like the texts
-    trained on) and the ``classify.train`` self-training options."""
-
-    texts: list[str]
-    joint_labelled: list[int]
-    joint_unlabelled: list[int]
-    margin: float
-    weight: float
-    rounds: int
-    by_share: bool
-    features: bool
-
-    def train(
-        self, texts: list[str], labels: list[str], evaluated: Iterable[int], **options: Any
-    ) -> classify.Model:
-        """``classify.train`` self-trained on the unlabelled texts outside the groups of ``evaluated``."""
-        banned = {self.joint_labelled[i] for i in evaluated}
-        pool = [t for t, g in zip(self.texts, self.joint_unlabelled, strict=True) if g not in banned]
-        return classify.train(
-            texts,
-            labels,
-            unlabelled=pool,
-            pseudo_margin=self.margin,
-            pseudo_weight=self.weight,
-            pseudo_rounds=self.rounds,
-            pseudo_by_share=self.by_share,
-            unlabelled_features=self.features,
-            **options,
-        )
-
-
 def cross_validate(
     texts: list[str],
     labels: list[str],
@@ -185,25 +117,23 @@ def cross_validate(
     folds: int,
     c: float,
     nb_c: float,
-    self_training: SelfTraining | None = None,
 ) -> None:
-    """Macro-F1 of ``folds``-fold cross-validation by text group, per source, over the pooled predictions.
-    With ``self_training``, each fold's run self-trains on the unlabelled texts outside its validation
-    groups."""
+    """Macro-F1 of ``folds``-fold cross-validation by text group, per source, over the pooled predictions."""
     from sklearn.model_selection import GroupKFold
 
     predicted = [""] * len(texts)
     for fold, (fit_idx, val_idx) in enumerate(GroupKFold(n_splits=folds).split(texts, labels, groups)):
         t0 = time.perf_counter()
-        fit_texts, fit_labels = [texts[i] for i in fit_idx], [labels[i] for i in fit_idx]
-        if self_training is None:
-            model = classify.train(fit_texts, fit_labels, c=c, nb_c=nb_c, calibrate_folds=0)
-        else:
-            model = self_training.train(fit_texts, fit_labels, val_idx, c=c, nb_c=nb_c, calibrate_folds=0)
+        model = classify.train(
+            [texts[i] for i in fit_idx],
+            [labels[i] for i in fit_idx],
+            c=c,
+            nb_c=nb_c,
+            calibrate_folds=0,
+        )
         for i, label in zip(val_idx, model.predict([texts[i] for i in val_idx]), strict=True):
             predicted[i] = label
-        note = model.metrics.get("self_training", "")
-        print(f"cv fold {fold + 1}/{folds}: {time.perf_counter() - t0:.0f}s {note}", flush=True)
+        print(f"cv fold {fold + 1}/{folds}: {time.perf_counter() - t0:.0f}s", flush=True)
     for name in ("segmented", "raw"):
         idx = [i for i, s in enumerate(sources) if s == name]
         score = classify.macro_f1([labels[i] for i in idx], [predicted[i] for i in idx])
@@ -220,26 +150,6 @@ def main() -> None:
     )
     parser.add_argument(
         "--cv", type=int, default=0, metavar="K", help="grouped K-fold CV on the training part only"
-    )
-    parser.add_argument(
-        "--unlabelled", action="store_true", help="self-train on the unlabelled messages (see above)"
-    )
-    parser.add_argument("--pseudo-margin", type=float, default=classify.PSEUDO_MIN_MARGIN)
-    parser.add_argument("--pseudo-weight", type=float, default=classify.PSEUDO_WEIGHT)
-    parser.add_argument("--pseudo-rounds", type=int, default=classify.PSEUDO_ROUNDS)
-    parser.add_argument(
-        "--pseudo-by-share",
-        type=int,
-        choices=(0, 1),
-        default=int(classify.PSEUDO_BY_SHARE),
-        help="1: pseudo-labels keep the confirmed labels' mix",
-    )
-    parser.add_argument(
-        "--unlabelled-features",
-        type=int,
-        choices=(0, 1),
-        default=int(classify.UNLABELLED_FEATURES),
-        help="1: the feature space is fitted on the unlabelled texts too",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "classifier.joblib")
     args = parser.parse_args()
@@ -263,22 +173,6 @@ def main() -> None:
     assert not {groups[i] for i in train_idx} & {groups[i] for i in test_idx}
     tr_texts = [texts[i] for i in train_idx]
     tr_labels = [labels[i] for i in train_idx]
-    self_training = None
-    if args.unlabelled:
-        t0 = time.perf_counter()
-        unlabelled = load_unlabelled()
-        joint_labelled, joint_unlabelled = unlabelled_groups(texts, sources, unlabelled)
-        self_training = SelfTraining(
-            unlabelled,
-            joint_labelled,
-            joint_unlabelled,
-            args.pseudo_margin,
-            args.pseudo_weight,
-            args.pseudo_rounds,
-            bool(args.pseudo_by_share),
-            bool(args.unlabelled_features),
-        )
-        print(f"unlabelled: {len(unlabelled)} texts; joint grouping {time.perf_counter() - t0:.1f}s")
     if args.cv:
         cross_validate(
             tr_texts,
@@ -288,38 +182,15 @@ def main() -> None:
             folds=args.cv,
             c=args.c,
             nb_c=args.nb_c,
-            self_training=replace(self_training, joint_labelled=[joint_labelled[i] for i in train_idx])
-            if self_training
-            else None,
         )
         return
-    metrics: dict[str, object] = {"split": f"group shuffle {args.test_size:.0%} seed {args.seed}"}
-    options: dict[str, Any] = {"c": args.c, "nb_c": args.nb_c, "groups": [groups[i] for i in train_idx]}
     t0 = time.perf_counter()
-    if self_training is None:
-        model = classify.train(tr_texts, tr_labels, **options)
-    else:
-        # The figure without self-training, on the same split, for comparison (not saved).
-        plain = classify.train(tr_texts, tr_labels, **options)
-        for name in ("segmented", "raw"):
-            idx = [i for i in test_idx if sources[i] == name]
-            result = classify.evaluate(plain, [texts[i] for i in idx], [labels[i] for i in idx])
-            metrics[f"test_{name}_without_self_training"] = result
-            print(f"held-out {name:9s} without self-training: macro-F1={result['macro_f1']:.4f}")
-        del plain
-        banned = {joint_labelled[i] for i in test_idx}
-        print(
-            f"unlabelled: {sum(g in banned for g in joint_unlabelled)} in a held-out text's group, left out"
-        )
-        t0 = time.perf_counter()
-        # exclude: the library's own guard (direct near-duplicates), a subset of the group rule above.
-        model = self_training.train(
-            tr_texts, tr_labels, test_idx, exclude=[texts[i] for i in test_idx], **options
-        )
-        metrics["self_training"] = model.metrics["self_training"]
-        print("self-training:", model.metrics["self_training"])
+    model = classify.train(
+        tr_texts, tr_labels, c=args.c, nb_c=args.nb_c, groups=[groups[i] for i in train_idx]
+    )
     train_s = time.perf_counter() - t0
 
+    metrics: dict[str, object] = {"split": f"group shuffle {args.test_size:.0%} seed {args.seed}"}
     for name in ("segmented", "raw"):
         idx = [i for i in test_idx if sources[i] == name]
         result = classify.evaluate(model, [texts[i] for i in idx], [labels[i] for i in idx])

@@ -12,10 +12,6 @@ or the keywords that matched).
   softmax whose temperature is fitted on cross-validated decision values. Labels may be taxonomy paths
   ("城乡建设/安全生产/事故处理"); ``predict_top(level=1)`` then sums the leaf probabilities of each ancestor, so
   one model answers at every level of the tree.
-  ``train(..., unlabelled=texts)`` adds self-training: texts without a confirmed label (an office's open cases)
-  that the model classifies with a clear margin join the training set with their predicted label and a lower
-  weight, and the model is trained again (see ``PSEUDO_MIN_MARGIN``). Texts that are near-duplicates of
-  ``exclude`` (a held-out evaluation set) never join.
 * ``KeywordModel.from_taxonomy(categories)`` for an office with no history yet: a rule model built from the
   category names and synonyms.
 
@@ -50,26 +46,6 @@ FORMAT = "jiefen.classifier"
 # 2: body + head + word features, SVM + NB-SVM weights. Version 1 files (char n-grams only) are refused.
 FORMAT_VERSION = 2
 DEFAULT_SEPARATOR = "/"
-
-# Self-training. An unlabelled text becomes a training row when the gap between its best and second-best
-# decision values (the summed SVM + NB-SVM scores, about 2 wide between a clear yes and a clear no) is at least
-# PSEUDO_MIN_MARGIN, weighted PSEUDO_WEIGHT against a confirmed label's 1, for PSEUDO_ROUNDS rounds (each round
-# relabels every unlabelled text with the model of the round before). Chosen by grouped 5-fold CV on the
-# training part of the teddy2020 data with its ~10,000 unlabelled messages (bench/classify.py --cv 5
-# --unlabelled; macro-F1 of the segmented rows, baseline 0.9327): margin 0.5 / weight 0.5 with the feature space
-# fitted on the unlabelled texts too and no label-mix cap 0.9230; margin 1.0 0.9240; + cap 0.9282; features
-# from the labelled texts only 0.9307; margin 1.5 / weight 0.3 0.9324. The unlabelled messages are mostly about
-# 城乡建设 (over half of the confident ones), and none of the settings beat the model without them: on that
-# data self-training is no gain, the safest setting is the one below.
-PSEUDO_MIN_MARGIN = 1.5
-PSEUDO_WEIGHT = 0.3
-PSEUDO_ROUNDS = 1
-# Keep the confirmed labels' mix among the pseudo-labels (``_pseudo_labels``).
-PSEUDO_BY_SHARE = True
-# Whether the feature space (vocabularies, idf) is fitted on the unlabelled texts too, or on the labelled only.
-UNLABELLED_FEATURES = False
-# Unlabelled texts this close to an excluded text (char-bigram cosine, the ``text_groups`` rule) are dropped.
-EXCLUDE_COSINE = 0.9
 
 
 class Suggestion(NamedTuple):
@@ -289,24 +265,13 @@ def _softmax(scores: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=1, keepdims=True)
 
 
-def _class_weights(labels: np.ndarray) -> dict[Any, float]:
-    """scikit-learn's "balanced" weights, ``n / (n_classes * count)``, of the labels in ``labels``."""
-    values, counts = np.unique(labels, return_counts=True)
-    return {v.item(): len(labels) / (len(values) * n) for v, n in zip(values, counts, strict=True)}
-
-
 def _fit_svm(
-    matrix: sparse.csr_matrix,
-    labels: np.ndarray,
-    classes: list[str],
-    c: float,
-    weights: np.ndarray | None = None,
-    n_balanced: int | None = None,
+    matrix: sparse.csr_matrix, labels: np.ndarray, classes: list[str], c: float
 ) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.svm import LinearSVC
 
-    clf = LinearSVC(C=c, class_weight=_class_weights(labels[:n_balanced]), random_state=0)
-    clf.fit(matrix, labels, sample_weight=weights)
+    clf = LinearSVC(C=c, class_weight="balanced", random_state=0)
+    clf.fit(matrix, labels)
     index = {label: i for i, label in enumerate(clf.classes_)}
     coef = np.zeros((len(classes), matrix.shape[1]), dtype=np.float32)
     intercept = np.full(len(classes), -1e3, dtype=np.float32)
@@ -324,25 +289,16 @@ def _fit_svm(
 
 
 def _fit_nbsvm(
-    matrix: sparse.csr_matrix,
-    labels: np.ndarray,
-    classes: list[str],
-    c: float,
-    weights: np.ndarray | None = None,
-    n_balanced: int | None = None,
-    alpha: float = 1.0,
+    matrix: sparse.csr_matrix, labels: np.ndarray, classes: list[str], c: float, alpha: float = 1.0
 ) -> tuple[np.ndarray, np.ndarray]:
     """NB-SVM (Wang & Manning 2012), one-vs-rest: for each label, a binary SVM over the features scaled by
     their log-count ratio ``r = log((p / |p|) / (q / |q|))``, where p and q count the documents (with
-    add-``alpha`` smoothing; a document counts its ``weights`` entry) in which a feature occurs, in and out
-    of the label. The score ``w · (x ∘ r)`` is ``(w ∘ r) · x``, so the model is returned as plain linear
-    weights over ``x``."""
+    add-``alpha`` smoothing) in which a feature occurs, in and out of the label. The score ``w · (x ∘ r)``
+    is ``(w ∘ r) · x``, so the model is returned as plain linear weights over ``x``."""
     from sklearn.svm import LinearSVC
 
     present = matrix.copy()
     present.data[:] = 1
-    if weights is not None:
-        present = sparse.csr_matrix(sparse.diags(weights.astype(np.float32)) @ present)
     coef = np.zeros((len(classes), matrix.shape[1]), dtype=np.float32)
     intercept = np.full(len(classes), -1e3, dtype=np.float32)
     total = np.asarray(present.sum(axis=0)).ravel()
@@ -353,31 +309,22 @@ def _fit_nbsvm(
         p = alpha + np.asarray(present[inside].sum(axis=0)).ravel()
         q = alpha + total - (p - alpha)
         ratio = np.log((p / p.sum()) / (q / q.sum())).astype(np.float32)
-        clf = LinearSVC(C=c, class_weight=_class_weights(inside[:n_balanced].astype(int)), random_state=0)
-        clf.fit(matrix @ sparse.diags(ratio), inside.astype(int), sample_weight=weights)
+        clf = LinearSVC(C=c, class_weight="balanced", random_state=0)
+        clf.fit(matrix @ sparse.diags(ratio), inside.astype(int))
         coef[j] = clf.coef_[0] * ratio
         intercept[j] = clf.intercept_[0]
     return coef, intercept
 
 
 def _fit_linear(
-    matrix: sparse.csr_matrix,
-    labels: np.ndarray,
-    classes: list[str],
-    c: float,
-    nb_c: float,
-    weights: np.ndarray | None = None,
-    n_balanced: int | None = None,
+    matrix: sparse.csr_matrix, labels: np.ndarray, classes: list[str], c: float, nb_c: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """SVM + NB-SVM weights, summed. Each alone scores about 0.92 macro-F1 on the teddy2020 grouped split;
-    they err on different texts, and the sum scores about 0.93 (grouped cross-validation, bench/classify.py).
-    ``weights``: one per row (None: all 1). Class weights balance the label frequencies of the first
-    ``n_balanced`` rows (None: all): the confirmed labels, not the pseudo-labels added after them, whose mix
-    follows whatever the unlabelled texts are about."""
-    svm_coef, svm_intercept = _fit_svm(matrix, labels, classes, c, weights, n_balanced)
+    they err on different texts, and the sum scores about 0.93 (grouped cross-validation, bench/classify.py)."""
+    svm_coef, svm_intercept = _fit_svm(matrix, labels, classes, c)
     if nb_c <= 0:
         return svm_coef, svm_intercept
-    nb_coef, nb_intercept = _fit_nbsvm(matrix, labels, classes, nb_c, weights, n_balanced)
+    nb_coef, nb_intercept = _fit_nbsvm(matrix, labels, classes, nb_c)
     return svm_coef + nb_coef, svm_intercept + nb_intercept
 
 
@@ -406,154 +353,39 @@ def train(
     calibrate_folds: int = 3,
     groups: Sequence[Any] | None = None,
     separator: str = DEFAULT_SEPARATOR,
-    unlabelled: Sequence[str] = (),
-    exclude: Sequence[str] = (),
-    pseudo_margin: float = PSEUDO_MIN_MARGIN,
-    pseudo_weight: float = PSEUDO_WEIGHT,
-    pseudo_rounds: int = PSEUDO_ROUNDS,
-    pseudo_by_share: bool = PSEUDO_BY_SHARE,
-    unlabelled_features: bool = UNLABELLED_FEATURES,
 ) -> Model:
     """Train a classifier on ``texts`` with ``labels`` (plain labels or taxonomy paths joined by ``separator``).
 
     ``c`` and ``nb_c`` are the regularisation constants of the SVM and of the NB-SVM (``nb_c=0``: SVM only).
     ``calibrate_folds`` cross-validation folds fit the probability temperature (0 disables calibration);
     ``groups`` keeps copies of one text in one fold (default: ``text_groups(texts)``-free exact grouping by
-    ``model_text``). Needs at least two distinct labels.
-
-    ``unlabelled`` texts self-train the model: the feature space is fitted on them too if
-    ``unlabelled_features``, and in each of
-    ``pseudo_rounds`` rounds those whose best decision value leads the second by ``pseudo_margin`` or more
-    become training rows with that label and weight ``pseudo_weight``. Unlabelled texts that are
-    near-duplicates (``EXCLUDE_COSINE``) of any ``exclude`` text are dropped first, so that texts held out for
-    evaluation never enter training, not even with a predicted label. The counts are recorded in
-    ``model.metrics["self_training"]``."""
+    ``model_text``). Needs at least two distinct labels."""
     if len(texts) != len(labels):
         raise ValueError("texts and labels differ in length")
     classes = sorted(set(labels))
     if len(classes) < 2:
         raise ValueError("training needs at least two distinct labels")
-    pool = list(unlabelled)
-    n_excluded = 0
-    if pool and exclude:
-        duplicate = near_duplicates(pool, exclude, EXCLUDE_COSINE)
-        n_excluded = int(duplicate.sum())
-        pool = [t for t, dup in zip(pool, duplicate, strict=True) if not dup]
     y = np.asarray(labels)
     vectorizer = TextFeatures(min_df=min_df, max_features=max_features)
-    if unlabelled_features:
-        full = vectorizer.fit_transform([*texts, *pool])
-        matrix, pool_matrix = full[: len(texts)], full[len(texts) :]
-    else:
-        matrix = vectorizer.fit_transform(texts)
-        pool_matrix = vectorizer.transform(pool)
+    matrix = vectorizer.fit_transform(texts)
     coef, intercept = _fit_linear(matrix, y, classes, c, nb_c)
-    pseudo = np.zeros(0, dtype=np.int64)
-    pseudo_y = np.zeros(0, dtype=y.dtype)
-    for _ in range(pseudo_rounds if pool else 0):
-        pseudo, pseudo_y = _pseudo_labels(
-            pool_matrix, coef, intercept, classes, pseudo_margin, y if pseudo_by_share else None
-        )
-        weights = np.concatenate([np.ones(len(texts)), np.full(len(pseudo), pseudo_weight)])
-        coef, intercept = _fit_linear(
-            sparse.vstack([matrix, pool_matrix[pseudo]], format="csr"),
-            np.concatenate([y, pseudo_y]),
-            classes,
-            c,
-            nb_c,
-            weights,
-            n_balanced=len(texts),
-        )
     temperature = 1.0
     if calibrate_folds >= 2 and len(texts) >= calibrate_folds * 10:
         from sklearn.model_selection import GroupKFold
 
         group_ids = list(groups) if groups is not None else [model_text(t) for t in texts]
         held_scores = np.zeros((len(texts), len(classes)), dtype=np.float32)
-        # Each fold trains as the final model does, labelled rows of the fold plus the final pseudo-labelled
-        # rows, so that the temperature fits the final model's score scale.
-        extra = pool_matrix[pseudo]
-        extra_weights = np.full(len(pseudo), pseudo_weight)
         for train_idx, test_idx in GroupKFold(n_splits=calibrate_folds).split(matrix, y, group_ids):
             if len(set(y[train_idx])) < 2:
                 continue
-            fold_coef, fold_intercept = _fit_linear(
-                sparse.vstack([matrix[train_idx], extra], format="csr"),
-                np.concatenate([y[train_idx], pseudo_y]),
-                classes,
-                c,
-                nb_c,
-                np.concatenate([np.ones(len(train_idx)), extra_weights]) if len(pseudo) else None,
-                n_balanced=len(train_idx),
-            )
+            fold_coef, fold_intercept = _fit_linear(matrix[train_idx], y[train_idx], classes, c, nb_c)
             held_scores[test_idx] = np.asarray(matrix[test_idx] @ fold_coef.T) + fold_intercept
         truth = np.array([classes.index(label) for label in labels])
         temperature = _fit_temperature(held_scores, truth)
-    metrics: dict[str, Any] = {}
-    if unlabelled:
-        metrics["self_training"] = {
-            "unlabelled": len(unlabelled),
-            "excluded_near_duplicates": n_excluded,
-            "pseudo_labelled": len(pseudo),
-            "min_margin": pseudo_margin,
-            "weight": pseudo_weight,
-            "rounds": pseudo_rounds,
-            "by_share": pseudo_by_share,
-            "unlabelled_features": unlabelled_features,
-        }
-    return Model(
-        vectorizer,
-        coef,
-        intercept,
-        classes,
-        temperature,
-        separator,
-        training_size=len(texts),
-        metrics=metrics,
-    )
-
-
-def _pseudo_labels(
-    matrix: sparse.csr_matrix,
-    coef: np.ndarray,
-    intercept: np.ndarray,
-    classes: list[str],
-    min_margin: float,
-    labelled: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of ``matrix`` whose best decision value leads the second by ``min_margin`` or more, and their
-    best labels. With ``labelled`` (the confirmed labels), a label keeps at most its share of them times the
-    number of rows selected, those of the largest margins: the pseudo-labels then never tilt the mix of
-    labels towards what the unlabelled texts happen to be about."""
-    if matrix.shape[0] == 0:
-        return np.zeros(0, dtype=np.int64), np.asarray([], dtype=str)
-    scores = np.asarray(matrix @ coef.T) + intercept
-    two = np.sort(scores, axis=1)[:, -2:]
-    margin = two[:, 1] - two[:, 0]
-    rows = np.flatnonzero(margin >= min_margin)
-    best = scores[rows].argmax(axis=1)
-    if labelled is not None and len(rows):
-        share = np.array([np.mean(labelled == label) for label in classes])
-        cap = np.ceil(share * len(rows)).astype(np.int64)
-        order = np.lexsort((-margin[rows], best))  # by label, largest margin first
-        rank = np.arange(len(order)) - np.searchsorted(best[order], best[order])
-        keep = np.sort(order[rank < cap[best[order]]])
-        rows, best = rows[keep], best[keep]
-    return rows, np.asarray(classes)[best]
+    return Model(vectorizer, coef, intercept, classes, temperature, separator, training_size=len(texts))
 
 
 # ---------------------------------------------------------------------------------------------- evaluation
-
-
-def _bigram_rows(texts: Sequence[str]) -> sparse.csr_matrix:
-    """Unit-length char-bigram TF-IDF rows of ``texts`` (unigram columns dropped: keys below 2**21 are single
-    code points), idf fitted on ``texts``: the cosine of two rows is the near-duplicate measure."""
-    vectorizer = CharNgramTfidf(n_max=2, min_df=1)
-    matrix = vectorizer.fit_transform(texts)
-    matrix = matrix[:, np.flatnonzero(vectorizer.keys_ >= (1 << 21))]
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-    norms[norms == 0] = 1
-    return sparse.csr_matrix(sparse.diags(1 / norms) @ matrix)
 
 
 def text_groups(texts: Sequence[str], threshold: float = 0.9, chunk: int = 2000) -> list[int]:
@@ -574,32 +406,20 @@ def text_groups(texts: Sequence[str], threshold: float = 0.9, chunk: int = 2000)
             parent[find(i)] = find(first_of[key])
         else:
             first_of[key] = i
-    matrix = _bigram_rows(texts)
+    vectorizer = CharNgramTfidf(n_max=2, min_df=1)
+    matrix = vectorizer.fit_transform(texts)
+    # Bigrams only: drop unigram columns (keys below 2**21 are single code points).
+    matrix = matrix[:, np.flatnonzero(vectorizer.keys_ >= (1 << 21))]
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    norms[norms == 0] = 1
+    matrix = sparse.diags(1 / norms) @ matrix
+    matrix = sparse.csr_matrix(matrix)
     for start in range(0, len(texts), chunk):
         sims = (matrix[start : start + chunk] @ matrix.T).tocoo()
         keep = (sims.data >= threshold) & (sims.row + start < sims.col)
         for a, b in zip(sims.row[keep] + start, sims.col[keep], strict=True):
             parent[find(int(a))] = find(int(b))
     return [find(i) for i in range(len(texts))]
-
-
-def near_duplicates(
-    texts: Sequence[str], others: Sequence[str], threshold: float = EXCLUDE_COSINE, chunk: int = 2000
-) -> np.ndarray:
-    """For each of ``texts``, whether it would share a ``text_groups`` group with one of ``others`` directly:
-    the same ``model_text`` form, or a char-bigram cosine ≥ ``threshold`` (idf fitted on both sets)."""
-    out = np.zeros(len(texts), dtype=bool)
-    if not len(texts) or not len(others):
-        return out
-    forms = {model_text(t) for t in others}
-    out[:] = [model_text(t) in forms for t in texts]
-    matrix = _bigram_rows([*texts, *others])
-    mine, theirs = matrix[: len(texts)], matrix[len(texts) :].T.tocsc()
-    for start in range(0, len(texts), chunk):
-        sims = (mine[start : start + chunk] @ theirs).tocsr()
-        sims.data = (sims.data >= threshold).astype(np.float32)
-        out[start : start + chunk] |= np.asarray(sims.sum(axis=1)).ravel() > 0
-    return out
 
 
 def macro_f1(truth: Sequence[str], predicted: Sequence[str]) -> float:
