@@ -29,7 +29,7 @@ from jiefen.cases.services.enrichment import in_bulk_session, session_memo
 from jiefen.intelligence import ahead, engine
 from jiefen.language import risk as risk_mod
 from jiefen.language.reading import read
-from jiefen.language.similar import common_runs
+from jiefen.language.similar import char_grams, common_runs
 from jiefen.language.text import model_text, normalize
 
 log = logging.getLogger(__name__)
@@ -98,10 +98,8 @@ def shares_place(a: set[str], b: set[str]) -> list[str]:
 
 def text_overlap(a: str, b: str) -> float:
     """Jaccard overlap of the texts' character 4-gram sets: near 1 for the same text sent twice."""
-    ma, mb = model_text(a), model_text(b)
-    ga = {ma[i : i + 4] for i in range(len(ma) - 3)}
-    gb = {mb[i : i + 4] for i in range(len(mb) - 3)}
-    return len(ga & gb) / len(ga | gb) if ga and gb else float(ma == mb)
+    ga, gb = char_grams(a), char_grams(b)
+    return len(ga & gb) / len(ga | gb) if ga and gb else float(model_text(a) == model_text(b))
 
 
 def shared_phrases(query: str, candidate: str, limit: int = 3) -> list[str]:

@@ -458,24 +458,25 @@ class Explanation:
 
 
 @functools.lru_cache(maxsize=4096)
-def _grams(text: str, n: int) -> frozenset[str]:
-    """The text's cleaned ``n``-grams (kept for the texts compared most often: an import's candidates)."""
+def char_grams(text: str, n: int = 4) -> frozenset[str]:
+    """The text's cleaned (``model_text``) character ``n``-grams (kept for the texts compared most often: an
+    import's candidates)."""
     clean = model_text(text)
     return frozenset(clean[i : i + n] for i in range(len(clean) - n + 1))
 
 
 @functools.lru_cache(maxsize=256)
-def _gram_list(text: str, n: int) -> tuple[str, list[str]]:
+def _gram_list(text: str, n: int) -> tuple[str, tuple[str, ...]]:
     """The text cleaned and its ``n``-grams in order (a new case is compared with a few candidates)."""
     clean = model_text(text)
-    return clean, [clean[i : i + n] for i in range(len(clean) - n + 1)]
+    return clean, tuple(clean[i : i + n] for i in range(len(clean) - n + 1))
 
 
 def common_runs(query: str, candidate: str, n: int = 4) -> list[str]:
     """The maximal runs of the query's cleaned text whose every ``n``-gram the candidate also contains, in
     the query's order: shared ``n``-grams grown into shared phrases."""
     clean_q, query_grams = _gram_list(query, n)
-    grams = _grams(candidate, n)
+    grams = char_grams(candidate, n)
     shared = [gram in grams for gram in query_grams]
     runs: list[str] = []
     i = 0
