@@ -34,6 +34,7 @@ from django.db import connection, transaction
 
 from jiefen.cases.intake import Intake
 from jiefen.cases.models import Case
+from jiefen.language.reading import BATCH_GC_THRESHOLD
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -118,21 +119,15 @@ class _Session:
     closers: list[Callable[[], None]] = field(default_factory=list)
 
 
-# The cyclic garbage collector's first threshold in a bulk session (Python's is 700 allocations): an import
-# makes millions of short-lived objects, and every few collections walk all it keeps in its memos; at the
-# default the collector took a fifth of an import's time.
-BULK_GC_THRESHOLD = 50_000
-
-
 @contextmanager
 def bulk_session() -> Iterator[None]:
     """Around a bulk import: ``session_memo`` keeps its entries from one batch to the next, and the
     ``session_resource``s opened meanwhile (a second process, say) are closed when it ends. The garbage
-    collector runs less often meanwhile (``BULK_GC_THRESHOLD``)."""
+    collector runs less often meanwhile (``language.reading.BATCH_GC_THRESHOLD``)."""
     outermost = _session.get() is None
     thresholds = gc.get_threshold()
     if outermost:
-        gc.set_threshold(BULK_GC_THRESHOLD, *thresholds[1:])
+        gc.set_threshold(BATCH_GC_THRESHOLD, *thresholds[1:])
     session = _Session()
     token = _session.set(session)
     try:

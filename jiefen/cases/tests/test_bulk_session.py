@@ -8,19 +8,20 @@ import gc
 import pytest
 
 from jiefen.cases.services import enrichment
+from jiefen.language.reading import BATCH_GC_THRESHOLD
 
 
 def test_the_session_keeps_memos_closes_resources_and_restores_the_collector() -> None:
     before = gc.get_threshold()
     closed: list[str] = []
     with enrichment.bulk_session():
-        assert gc.get_threshold() == (enrichment.BULK_GC_THRESHOLD, *before[1:])
+        assert gc.get_threshold() == (BATCH_GC_THRESHOLD, *before[1:])
         enrichment.session_memo("m")["a"] = 1
         assert enrichment.session_memo("m") == {"a": 1}
         assert enrichment.session_resource("r", lambda: "open", closed.append) == "open"
         with enrichment.bulk_session():  # an inner session leaves the outer one's settings alone
             pass
-        assert gc.get_threshold()[0] == enrichment.BULK_GC_THRESHOLD
+        assert gc.get_threshold()[0] == BATCH_GC_THRESHOLD
     assert gc.get_threshold() == before
     assert closed == ["open"]
     assert enrichment.session_memo("m") == {}

@@ -103,7 +103,7 @@ def test_the_reader_process_loads_the_models_once_and_collects_garbage_seldom(
     monkeypatch.setattr(reading, "_worker_models", None)
     try:
         reading._open(files)
-        assert gc.get_threshold() == (reading.READER_GC_THRESHOLD, *before[1:])
+        assert gc.get_threshold() == (reading.BATCH_GC_THRESHOLD, *before[1:])
         assert reading._worker_models is not None and reading._worker_models.index is not None
         assert gc.get_freeze_count() > 0  # the models are left out of collections
     finally:
