@@ -180,6 +180,8 @@ class Case(models.Model):
     place_text = models.CharField(_("地点"), max_length=200, blank=True)
     latitude = models.FloatField(_("纬度"), null=True, blank=True)
     longitude = models.FloatField(_("经度"), null=True, blank=True)
+    # (No single-column indexes on these two: Meta's (column, -created_at) indexes serve their look-ups, and
+    # every index is one more write per imported case.)
     jurisdiction_unit = models.ForeignKey(
         "org.Unit",
         verbose_name=_("属地单位"),
@@ -187,6 +189,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     category = models.ForeignKey(
         Category,
@@ -195,6 +198,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="cases",
+        db_index=False,
     )
     urgency = models.CharField(_("紧急程度"), max_length=16, choices=Urgency.choices, default=Urgency.NORMAL)
     people_count = models.PositiveIntegerField(_("人数"), default=1)
@@ -417,7 +421,8 @@ class ActionKind(models.TextChoices):
 class CaseEvent(models.Model):
     """Append-only history of a case; every state change writes one in the same transaction."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    # (Meta's (case, created_at) index serves look-ups by case.)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", db_index=False)
     kind = models.CharField(max_length=32, choices=EventKind.choices)
     move = models.CharField(max_length=24, choices=Move.choices, blank=True, default="")
     from_status = models.CharField(max_length=16, blank=True, default="")
