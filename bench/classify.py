@@ -34,6 +34,8 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _setup import machine  # noqa: E402
+
 from jiefen.language import classify  # noqa: E402
 from jiefen.language.io import read_labelled  # noqa: E402
 from jiefen.language.text import CharNgramTfidf, join_tokens  # noqa: E402
@@ -156,6 +158,7 @@ def main() -> None:
     if not DATA.exists():
         print(f"skipped: {DATA} is absent")
         return
+    print(machine(), flush=True)
 
     from sklearn.model_selection import GroupShuffleSplit
     from threadpoolctl import threadpool_limits

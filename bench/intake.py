@@ -287,14 +287,10 @@ def bench_import(rows: int, scratch: Path) -> dict[str, float]:
 
 def run_one(database: str, submissions: int, rows: int, threads: int, history: int) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from _setup import fresh_database
+    from _setup import fresh_database, machine
 
     url = fresh_database(database, "intake")
-    load = os.getloadavg()
-    print(
-        f"[{database}] {url}  (load average {load[0]:.1f} on {os.cpu_count()} cores before the run)",
-        flush=True,
-    )
+    print(f"[{database}] {url}\n  {machine()}", flush=True)
     seed_history(history, Path(os.environ["JIEFEN_DATA_DIR"]))
     results: dict[str, float] = {}
     for background in (False, True) if submissions else ():

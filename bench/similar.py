@@ -24,6 +24,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _setup import machine  # noqa: E402
+
 from jiefen.language.io import read_table  # noqa: E402
 from jiefen.language.similar import CaseVectorizer, IVFIndex, brute_force  # noqa: E402
 from jiefen.language.text import normalize  # noqa: E402
@@ -143,6 +145,7 @@ def main() -> None:
     if not DATA.exists():
         print(f"skipped: {DATA} is absent", flush=True)
         return
+    print(machine(), flush=True)
     rng = np.random.default_rng(0)
     base = real_texts()
     print(f"real messages: {len(base)}", flush=True)
