@@ -20,7 +20,9 @@ from typing import Any
 
 import numpy as np
 from django.db import transaction
+from django.db.models import F, Window
 from django.db.models.fields.json import KT
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from jiefen.cases.intake import Intake
@@ -197,15 +199,7 @@ def related_many(
         found.update((case_id, score) for case_id, score in row_hits if score >= MIN_RELATED_SCORE)
     if made_ahead:
         _recent_mates(vectors, hits)
-    people = {c.petitioner_id for c in cases if c.petitioner_id}
-    person_cases: dict[int, list[int]] = {}
-    if people:
-        for person, pk in (
-            Case.objects.filter(petitioner_id__in=people).order_by("-pk").values_list("petitioner_id", "pk")
-        ):
-            earlier = person_cases.setdefault(person, [])
-            if len(earlier) < 20:
-                earlier.append(pk)
+    person_cases = _latest_cases({c.petitioner_id for c in cases if c.petitioner_id})
     # Saved cases (the background analysis) relate only to earlier ones; their batch-mates are in the database
     # but not yet in the index, so they are compared here.
     _batch_mates(cases, vectors, hits)
@@ -233,6 +227,28 @@ def related_many(
     ]
     texts_of.update(_texts({c.pk for found in chosen for c in found} - set(texts_of)))
     return [_related(text, found, texts_of) for text, found in zip(texts, chosen, strict=True)]
+
+
+# How many of a person's latest cases are compared with their new one (a hotline's frequent callers have
+# thousands).
+PERSON_CASES = 20
+
+
+def _latest_cases(people: set[int]) -> dict[int, list[int]]:
+    """Each person's latest ``PERSON_CASES`` case ids, newest first: only those rows leave the database."""
+    if not people:
+        return {}
+    latest: dict[int, list[int]] = {}
+    rows = (
+        Case.objects.filter(petitioner_id__in=people)
+        .annotate(rank=Window(RowNumber(), partition_by=F("petitioner_id"), order_by=F("pk").desc()))
+        .filter(rank__lte=PERSON_CASES)
+        .order_by("petitioner_id", "-pk")
+        .values_list("petitioner_id", "pk")
+    )
+    for person, pk in rows:
+        latest.setdefault(person, []).append(pk)
+    return latest
 
 
 def _batch_mates(cases: Sequence[Case], vectors: np.ndarray, hits: list[dict[int, float]]) -> None:

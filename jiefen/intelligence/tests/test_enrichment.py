@@ -12,7 +12,7 @@ from jiefen.cases.intake import PersonInput
 from jiefen.cases.models import CaseEvent, EventKind, Matter, MatterStatus
 from jiefen.cases.workflow import CaseStatus
 from jiefen.core.errors import InvalidInput, NotAllowed
-from jiefen.intelligence import engine, services
+from jiefen.intelligence import engine, enrich, services
 from jiefen.intelligence.models import Correction, ModelKind, ModelVersion
 from jiefen.web import case_page
 
@@ -121,6 +121,22 @@ def test_related_cases_at_intake_name_the_same_place_and_the_same_person(
     )
     kinds = {c["label"]: c["kind"] for c in again.enrichment["similar"]["cases"]}
     assert kinds[first.receipt_number] == "same_person", again.enrichment["similar"]
+
+
+def test_only_a_persons_latest_cases_are_fetched_for_comparison(make_case: Callable[..., Any]) -> None:
+    frequent = [
+        make_case(
+            content=f"第{i}次反映小区车辆乱停。", petitioner=PersonInput(name="李四", phone="13900000001")
+        )
+        for i in range(enrich.PERSON_CASES + 3)
+    ]
+    rare = [make_case(petitioner=PersonInput(name="王五", phone="13900000002")) for _ in range(2)]
+    latest = enrich._latest_cases({frequent[0].petitioner_id, rare[0].petitioner_id, 999_999})
+    assert latest == {
+        frequent[0].petitioner_id: sorted((c.pk for c in frequent), reverse=True)[: enrich.PERSON_CASES],
+        rare[0].petitioner_id: sorted((c.pk for c in rare), reverse=True),
+    }
+    assert enrich._latest_cases(set()) == {}
 
 
 def test_a_case_on_facts_already_final_is_flagged(
