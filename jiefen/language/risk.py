@@ -321,10 +321,6 @@ def assess(
     if vulnerable:
         flags.append(Flag("vulnerable", "low", tuple(vulnerable)))
 
-    repeat = _repeat_flag(previous_count)
-    if repeat is not None:
-        flags.append(repeat)
-
     wage = _found(_WAGE, text)
     if wage:
         festival_words = _found(_FESTIVAL_WORDS, text)
@@ -340,7 +336,7 @@ def assess(
     if emergency:
         flags.append(Flag("emergency", "critical", tuple(dict.fromkeys(emergency))))
 
-    return _report(flags)
+    return with_repeats(_report(flags), previous_count)
 
 
 def _report(flags: list[Flag]) -> RiskReport:
@@ -348,13 +344,13 @@ def _report(flags: list[Flag]) -> RiskReport:
     return RiskReport(flags=flags, level=level, urgency=URGENCY[level])
 
 
-# The flags ``assess`` raises after the repeat flag, in its order.
+# The flags shown after the repeat flag, in their order (the others come before it).
 _AFTER_REPEAT = ("wage_arrears_festival", "emergency")
 
 
 def with_repeats(report: RiskReport, previous_count: int) -> RiskReport:
-    """``report`` (of ``assess`` with no earlier petitions counted) as ``assess`` would have made it with
-    ``previous_count`` earlier petitions, without reading the text again."""
+    """``report`` with the repeat flag for ``previous_count`` earlier petitions, without reading the text
+    again: how ``assess`` adds it, and how the import adds it to a report read in its second process."""
     repeat = _repeat_flag(previous_count)
     if repeat is None:
         return report

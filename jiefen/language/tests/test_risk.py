@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from jiefen.language.risk import assess, near_spring_festival, with_repeats
+from jiefen.language.risk import Flag, assess, near_spring_festival, with_repeats
 
 from .conftest import message
 
@@ -55,20 +55,19 @@ def test_vulnerable_people_and_repeats() -> None:
     assert flags("家里有残疾老人", previous_count=1) == [("vulnerable", "low", ("残疾", "老人"))]
 
 
-def test_repeats_added_later_give_the_report_assess_gives() -> None:
-    """The import counts a person's earlier petitions after the text was read elsewhere: the repeat flag is
-    added to that report, in the place and with the level ``assess`` would give."""
+def test_the_repeat_flag_comes_after_the_others_and_before_wages_and_emergencies() -> None:
+    """The import adds a person's earlier petitions to a report read elsewhere (``with_repeats``): the flag
+    goes in the same place, and a count already there is replaced."""
+    text = "包工头拖欠我们工资两个月了，家里有残疾老人，我现在就站在楼顶，再不解决我就跳楼"
     day = dt.date(2020, 1, 5)
-    for text in (
-        "家里有残疾老人",
-        "包工头拖欠我们工资两个月了，家里有残疾老人，我现在就站在楼顶，再不解决我就跳楼",
-        "小区门口的路灯坏了一个月",
-        "30多名工人准备集体上访，不行就进京",
-    ):
-        for count in (0, 1, 2, 5, 9):
-            assert with_repeats(assess(text, case_date=day), count) == assess(
-                text, case_date=day, previous_count=count
-            ), (text, count)
+    report = assess(text, case_date=day, previous_count=5)
+    assert report.codes == ["self_harm", "vulnerable", "repeat", "wage_arrears_festival", "emergency"]
+    assert report.flag("repeat") == Flag("repeat", "high", ("5次",))
+    assert with_repeats(assess(text, case_date=day), 5) == report
+    assert with_repeats(report, 2).flag("repeat") == Flag("repeat", "medium", ("2次",))
+    assert with_repeats(report, 2).codes == report.codes
+    assert assess("家里有残疾老人", previous_count=2).codes == ["vulnerable", "repeat"]
+    assert with_repeats(assess("小区门口的路灯坏了一个月"), 1).flags == []
 
 
 def test_wage_arrears_near_spring_festival() -> None:
