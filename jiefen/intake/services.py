@@ -22,7 +22,7 @@ from jiefen.cases.attachments import Upload, add_attachment
 from jiefen.cases.intake import Intake, validate_intake
 from jiefen.cases.models import Attachment, Case, Channel, Urgency
 from jiefen.cases.queries import cases_visible_to
-from jiefen.cases.services import Registered, add_note, register_case
+from jiefen.cases.services import Registered, add_note, numbers_ahead, register_case
 from jiefen.core import crypto
 from jiefen.core.errors import Conflict, InvalidInput, NotAllowed
 from jiefen.intake import emergency
@@ -140,10 +140,13 @@ def submit_petition(
             )
         ]
 
+    number = (numbers_ahead(1) or [""])[0]
     try:
         with transaction.atomic():
             # The key is written before the files: a retry fails there and leaves no files behind.
-            registered = register_case(intake=intake, actor=actor, rows_with_case=key_row)
+            registered = register_case(
+                intake=intake, actor=actor, rows_with_case=key_row, receipt_number=number
+            )
             _store_uploads(registered.case, actor, uploads, by_petitioner=True, keep_location=keep_location)
     except IntegrityError:
         existing = receipt_for_key(key)

@@ -135,16 +135,35 @@ def _registration_event_rows(case: Case, plan: clocks.ClockPlan, actor: Actor) -
     ]
 
 
+def numbers_ahead(count: int, now: datetime | None = None) -> list[str] | None:
+    """``count`` receipt numbers for a registration about to open its transaction, reserved in a statement of
+    their own, or None inside a caller's transaction (the registration then takes them in it).
+
+    The day's counter row is then locked for that one statement instead of until the registration commits, so
+    concurrent registrations (web processes, an import beside the portal) no longer queue on it from the
+    number to the commit. A registration that fails afterwards leaves its numbers unused: a gap in the day's
+    numbers, never a number given twice. Bad input is refused before this is called."""
+    connection = transaction.get_connection()
+    # On SQLite a writing transaction holds the database's one write lock from its BEGIN (IMMEDIATE): a statement
+    # of its own would only be one more wait for that lock.
+    if connection.in_atomic_block or connection.vendor == "sqlite":
+        return None
+    return intake_mod.reserve_receipt_numbers(timezone.localdate(now), count)
+
+
 def register_case(
     *,
     intake: Intake,
     actor: Actor,
     rows_with_case: Callable[[Registered], Sequence[models.Model]] | None = None,
+    receipt_number: str = "",
 ) -> Registered:
     """Register a petition: validate, number it, start the acceptance clock (信访工作条例 Art. 22).
 
     ``rows_with_case`` gives unsaved rows of the caller's to insert with the case (such as the idempotency
-    key of a citizen's submission), each pointing at it as an unsaved related object.
+    key of a citizen's submission), each pointing at it as an unsaved related object. ``receipt_number`` is
+    one the caller reserved before opening its transaction (``numbers_ahead``); without it the number is
+    reserved before this function's transaction, or inside the caller's.
 
     All or nothing, in the caller's transaction when there is one: no savepoint of its own (a round trip
     each way on PostgreSQL), so a failure here makes the caller's whole transaction roll back; no caller
@@ -152,6 +171,8 @@ def register_case(
     intake_mod.validate_intake(intake)
     now = timezone.now()
     code = intake_mod.new_query_code()
+    if not receipt_number:
+        receipt_number = (numbers_ahead(1, now) or [""])[0]
     with transaction.atomic(savepoint=False):
         petitioner = None if intake.is_anonymous else _petitioner_from(intake.petitioner)
         matter = Matter(title=_title_of(intake), category_id=intake.category_id, place_text=intake.place_text)
@@ -167,9 +188,9 @@ def register_case(
         background = enrichment.in_background()
         enrichment.enrich([case], part=enrichment.AT_THE_DOOR if background else enrichment.ALL)
         case.enrichment_pending = background and enrichment.has_later_enrichers()
-        # The day's counter row stays locked until commit, so every registration queues behind this one from
-        # here on: the number is taken after the analysis, and the rest is a few statements.
-        case.receipt_number = intake_mod.next_receipt_number(timezone.localdate(now))
+        # Inside a caller's transaction the day's counter row stays locked until commit, so every registration
+        # queues behind this one from here on: the number is taken after the analysis.
+        case.receipt_number = receipt_number or intake_mod.next_receipt_number(timezone.localdate(now))
         registered = Registered(case=case, query_code=code)
         events = [
             *_registration_events(case, actor),
@@ -256,6 +277,7 @@ def register_cases(*, intakes: Sequence[Intake], actor: Actor) -> BulkRegistrati
     if not valid:
         return BulkRegistration([], rejected)
     now = timezone.now()
+    ahead = numbers_ahead(len(valid), now)
     with transaction.atomic():
         petitioners = _petitioners_bulk([None if it.is_anonymous else it.petitioner for _, it in valid])
         matters = [
@@ -269,7 +291,7 @@ def register_cases(*, intakes: Sequence[Intake], actor: Actor) -> BulkRegistrati
             for _, it in valid
         ]
         insert_instances(matters)
-        numbers = intake_mod.reserve_receipt_numbers(timezone.localdate(now), len(valid))
+        numbers = ahead or intake_mod.reserve_receipt_numbers(timezone.localdate(now), len(valid))
         codes = [intake_mod.new_query_code() for _ in valid]
         built = [
             _new_case(it, receipt_number=n, query_code=c, petitioner=p, matter=m, actor=actor, now=now)

@@ -64,3 +64,47 @@ def test_many_registrations_at_once_get_distinct_receipt_numbers(make_case: Any)
     from jiefen.audit.services import verify_chain
 
     assert verify_chain().ok
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite writes one transaction at a time from its BEGIN"
+)
+def test_a_registration_holds_the_days_counter_only_for_its_own_number(
+    make_case: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While one registration is still inside its transaction, another takes its number at once: the first
+    took its number in a statement of its own, not in the transaction that holds on to commit."""
+    from django.utils import timezone
+
+    from jiefen.cases.intake import reserve_receipt_numbers
+    from jiefen.cases.services import registration
+
+    inside, release = threading.Event(), threading.Event()
+    audit_events = registration.audit_events
+
+    def paused(events: Any) -> None:
+        inside.set()
+        release.wait(timeout=20)
+        audit_events(events)
+
+    monkeypatch.setattr(registration, "audit_events", paused)
+
+    def register() -> None:
+        try:
+            make_case()
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=register)
+    first.start()
+    try:
+        assert inside.wait(timeout=20)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")  # waiting for the first to commit fails the test
+        (number,) = reserve_receipt_numbers(timezone.localdate(), 1)
+    finally:
+        release.set()
+        first.join(timeout=30)
+    (registered,) = Case.objects.values_list("receipt_number", flat=True)
+    assert registered < number
