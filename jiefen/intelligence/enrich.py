@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from jiefen.cases.intake import Intake
 from jiefen.cases.models import Case, Category, Channel, MatterStatus, Urgency
-from jiefen.cases.services.enrichment import in_bulk_session, session_memo
+from jiefen.cases.services.enrichment import after_commit, in_bulk_session, session_memo
 from jiefen.intelligence import ahead, engine
 from jiefen.language import risk as risk_mod
 from jiefen.language.reading import read
@@ -533,11 +533,11 @@ def _after_commit(
             index.add(vectors[saved], pks)
             session_memo("related.recent")["batch"] = (np.asarray(pks, dtype=np.int64), vectors[saved])
 
-    transaction.on_commit(add)
+    after_commit(add)
     for case, found in zip(cases, similar, strict=True):
         duplicate = next((f for f in found.get("cases", []) if f["kind"] == "near_duplicate"), None)
         if duplicate is not None and case.channel != Channel.IMPORT:
-            transaction.on_commit(functools.partial(_merge_duplicate, case, duplicate["case_id"]))
+            after_commit(functools.partial(_merge_duplicate, case, duplicate["case_id"]))
 
 
 def _remember(cases: Sequence[Case], texts: Sequence[str], places: Sequence[set[str]]) -> None:
@@ -565,7 +565,7 @@ def _remember(cases: Sequence[Case], texts: Sequence[str], places: Sequence[set[
             }
             texts_of[case.pk] = text
 
-    transaction.on_commit(remember)
+    after_commit(remember)
 
 
 def _merge_duplicate(case: Case, into_id: int) -> None:

@@ -9,8 +9,10 @@ With ``INTAKE_ENRICHMENT = "background"`` a single registration runs only the en
 ``at_the_door`` (the emergency check, whose 110/119/120 notice the citizen must see at once) and stores the
 case with ``enrichment_pending``; on commit it schedules ``enrich_pending``, which takes the waiting cases in
 batches, runs the other enrichers once per batch and stores their findings, a batch per transaction (rows
-locked with ``SKIP LOCKED`` on PostgreSQL, so workers share the queue; SQLite serialises writers). A worker
-that dies leaves its batch waiting for the next run. A category or urgency that staff set before the batch
+locked with ``SKIP LOCKED`` on PostgreSQL, so workers share the queue). On SQLite, where a transaction holds
+the database's one write lock from its BEGIN, a batch is analysed outside any transaction and only its
+findings are written in one, so registrations go on meanwhile. A worker that dies leaves its batch waiting
+for the next run. A category or urgency that staff set before the batch
 was taken is kept. Imports always enrich inline, in their own batches, inside a ``bulk_session``: enrichers
 may keep what they looked up about earlier cases (details that do not change while an import runs) from one
 batch to the next, instead of asking the database again for every batch.
@@ -52,6 +54,8 @@ _SCHEDULED_KEY = "jiefen:enrichment-scheduled"
 MEMO_LIMIT = 300_000
 _session: ContextVar[_Session | None] = ContextVar("enrichment_session", default=None)
 _look_ahead: dict[str, Callable[[Sequence[Intake]], None]] = {}
+# Set while ``enrich_pending`` analyses a batch outside a transaction: the enrichers' ``after_commit`` steps.
+_deferred_steps: ContextVar[list[Callable[[], None]] | None] = ContextVar("enrichment_steps", default=None)
 
 
 def _name(enricher: Enricher) -> str:
@@ -207,28 +211,66 @@ def schedule() -> None:
     transaction.on_commit(start, robust=True)
 
 
+def after_commit(step: Callable[[], None]) -> None:
+    """For enrichers: run ``step`` once the findings of this analysis are committed (adding to an index,
+    merging a double submission). That is when the current transaction commits, or, for a batch that
+    ``enrich_pending`` analyses outside a transaction, when the one storing its findings does."""
+    steps = _deferred_steps.get()
+    if steps is None:
+        transaction.on_commit(step)
+    else:
+        steps.append(step)
+
+
 def enrich_pending(*, batch: int = BATCH, limit: int | None = None) -> int:
     """Analyse the cases waiting for enrichment, a batch at a time, until none is left (or ``limit``
     cases are done); the number analysed."""
     done = 0
+    analyse = _locked_batch if connection.features.has_select_for_update_skip_locked else _unlocked_batch
     while limit is None or done < limit:
-        with transaction.atomic():  # the enrichers' on-commit steps (index, merges) follow the stored results
-            cases = _take(min(batch, limit - done) if limit is not None else batch)
-            if not cases:
-                break
-            before = [(case.category_id, case.urgency) for case in cases]
-            found = enrich(cases, part=LATER)
-            _store(cases, before, found)
-        done += len(cases)
+        stored = analyse(min(batch, limit - done) if limit is not None else batch)
+        if stored is None:
+            break
+        done += stored
     return done
 
 
-def _take(batch: int) -> list[Case]:
-    """The next waiting cases, locked until the transaction ends (others' locked rows are skipped)."""
-    waiting = Case.objects.filter(enrichment_pending=True).order_by("pk")
-    if connection.features.has_select_for_update_skip_locked:
-        waiting = waiting.select_for_update(skip_locked=True)
-    return list(waiting[:batch])
+def _locked_batch(size: int) -> int | None:
+    """Take, analyse and store a batch in one transaction, its rows locked (others' locked rows are
+    skipped); the number stored, None when no case waits."""
+    with transaction.atomic():  # the enrichers' on-commit steps (index, merges) follow the stored results
+        waiting = Case.objects.filter(enrichment_pending=True).order_by("pk")
+        cases = list(waiting.select_for_update(skip_locked=True)[:size])
+        if not cases:
+            return None
+        before = [(case.category_id, case.urgency) for case in cases]
+        _store(cases, before, enrich(cases, part=LATER))
+    return len(cases)
+
+
+def _unlocked_batch(size: int) -> int | None:
+    """Analyse a batch outside any transaction, then store its findings and start its enrichers' on-commit
+    steps in a short one; the number stored, None when no case waits. If another worker stored any of these
+    cases meanwhile, nothing of this batch is stored (its steps would repeat that worker's): the cases still
+    waiting are taken again."""
+    cases = list(Case.objects.filter(enrichment_pending=True).order_by("pk")[:size])
+    if not cases:
+        return None
+    before = [(case.category_id, case.urgency) for case in cases]
+    steps: list[Callable[[], None]] = []
+    token = _deferred_steps.set(steps)
+    try:
+        found = enrich(cases, part=LATER)
+    finally:
+        _deferred_steps.reset(token)
+    with transaction.atomic():
+        ids = [case.pk for case in cases]
+        if Case.objects.filter(pk__in=ids, enrichment_pending=True).count() < len(ids):
+            return 0
+        _store(cases, before, found)
+        for step in steps:
+            transaction.on_commit(step)
+    return len(cases)
 
 
 def _store(

@@ -4,13 +4,16 @@ changed meanwhile."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from jiefen.cases.models import Case, Category, Urgency
-from jiefen.cases.services import enrich_pending
+from jiefen.cases.services import enrich_pending, enrichment, intake_enrichers
+from jiefen.cases.services.enrichment import after_commit
 
 FIRE = "楼道里着火了，浓烟很大，有人被困"
 
@@ -87,3 +90,90 @@ def test_the_case_page_says_the_analysis_is_on_its_way(
     assert b"data-pending" in client.get(f"/cases/{case.pk}/").content
     enrich_pending()
     assert b"data-pending" not in client.get(f"/cases/{case.pk}/").content
+
+
+@pytest.fixture
+def later_enricher() -> Iterator[list[Callable[[Sequence[Case]], None]]]:
+    """An enricher of the background part that calls the functions put in the list it yields, with its
+    batch, and finds nothing."""
+    calls: list[Callable[[Sequence[Case]], None]] = []
+
+    def probe(cases: Sequence[Case]) -> list[dict[str, Any]]:
+        for call in calls:
+            call(cases)
+        return [{} for _ in cases]
+
+    intake_enrichers.append(probe)
+    yield calls
+    intake_enrichers.remove(probe)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_registrations_go_on_while_a_batch_is_analysed(
+    background: None,
+    make_case: Callable[..., Case],
+    later_enricher: list[Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(enrichment, "schedule", lambda: None)  # the worker below is the only run
+    waiting = make_case(title="等待分析")
+    inside, release = threading.Event(), threading.Event()
+
+    def analysing(cases: Sequence[Case]) -> None:
+        inside.set()
+        release.wait(timeout=20)
+
+    later_enricher.append(analysing)
+    outcome: list[int] = []
+
+    def worker() -> None:
+        try:
+            outcome.append(enrich_pending())
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    try:
+        assert inside.wait(timeout=20)
+        with connection.cursor() as cursor:  # waiting for the worker's transaction fails the test
+            if connection.vendor == "sqlite":
+                cursor.execute("PRAGMA busy_timeout = 2000")
+            else:
+                cursor.execute("SET lock_timeout = '2s'")
+        registered = make_case(title="分析期间登记")
+    finally:
+        release.set()
+        thread.join(timeout=30)
+    assert outcome == [2]  # then the worker took the case registered meanwhile
+    assert not Case.objects.filter(pk__in=[waiting.pk, registered.pk], enrichment_pending=True).exists()
+
+
+def test_a_case_another_worker_stored_meanwhile_is_not_stored_twice(
+    db: Any,
+    background: None,
+    make_case: Callable[..., Case],
+    later_enricher: list[Any],
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """The batch analysed outside a transaction (SQLite's way, taken here on either database): when another
+    worker stored one of its cases meanwhile, none of its findings or on-commit steps are kept; the cases
+    still waiting are analysed again."""
+    monkeypatch.setattr(connection.features, "has_select_for_update_skip_locked", False)
+    first, second = make_case(title="甲"), make_case(title="乙")
+    stepped: list[list[int]] = []
+
+    def other_worker_first(cases: Sequence[Case]) -> None:
+        ids = [case.pk for case in cases]
+        if first.pk in ids:
+            Case.objects.filter(pk=first.pk).update(enrichment_pending=False, enrichment={"by": "other"})
+        after_commit(lambda: stepped.append(ids))
+
+    later_enricher.append(other_worker_first)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert enrich_pending() == 1
+    assert Case.objects.get(pk=first.pk).enrichment == {"by": "other"}
+    stored = Case.objects.get(pk=second.pk)
+    assert not stored.enrichment_pending and "classification" in stored.enrichment
+    assert stepped == [[second.pk]]
