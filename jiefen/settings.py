@@ -119,6 +119,7 @@ try:
 except (ValueError, KeyError) as exc:
     raise ImproperlyConfigured(f"JIEFEN_DATABASE_URL is not a database URL: {exc}") from exc
 if _db["ENGINE"] == "django.db.backends.sqlite3":
+    _db["ENGINE"] = "jiefen.core.sqlite"  # writers queue at the operating system (see its docstring)
     _db["OPTIONS"] = {
         # IMMEDIATE: a writing transaction takes the write lock at BEGIN, so two writers queue instead of one
         # failing half-way with "database is locked".

@@ -12,10 +12,10 @@ batches, runs the other enrichers once per batch and stores their findings, a ba
 locked with ``SKIP LOCKED`` on PostgreSQL, so workers share the queue). On SQLite, where a transaction holds
 the database's one write lock from its BEGIN, a batch is analysed outside any transaction and only its
 findings are written in one, so registrations go on meanwhile. A worker that dies leaves its batch waiting
-for the next run. A category or urgency that staff set before the batch
-was taken is kept. Imports always enrich inline, in their own batches, inside a ``bulk_session``: enrichers
-may keep what they looked up about earlier cases (details that do not change while an import runs) from one
-batch to the next, instead of asking the database again for every batch.
+for the next run. A category or urgency that staff set before the batch was stored is kept. Imports always
+enrich inline, in their own batches, inside a ``bulk_session``: enrichers may keep what they looked up about
+earlier cases (details that do not change while an import runs) from one batch to the next, instead of
+asking the database again for every batch.
 """
 
 from __future__ import annotations
