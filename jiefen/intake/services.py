@@ -140,7 +140,8 @@ def submit_petition(
             )
         ]
 
-    number = (numbers_ahead(1) or [""])[0]
+    # The number before the transaction (numbers_ahead), unless files come: one refused there would leave a gap.
+    number = "" if uploads else (numbers_ahead(1) or [""])[0]
     try:
         with transaction.atomic():
             # The key is written before the files: a retry fails there and leaves no files behind.

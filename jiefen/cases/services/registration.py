@@ -188,8 +188,8 @@ def register_case(
         background = enrichment.in_background()
         enrichment.enrich([case], part=enrichment.AT_THE_DOOR if background else enrichment.ALL)
         case.enrichment_pending = background and enrichment.has_later_enrichers()
-        # Inside a caller's transaction the day's counter row stays locked until commit, so every registration
-        # queues behind this one from here on: the number is taken after the analysis.
+        # Taken here (inside a caller's transaction, and on SQLite), the day's counter row stays locked until
+        # commit, so every registration queues behind this one from here on: the number comes after the analysis.
         case.receipt_number = receipt_number or intake_mod.next_receipt_number(timezone.localdate(now))
         registered = Registered(case=case, query_code=code)
         events = [

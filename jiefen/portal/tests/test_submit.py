@@ -13,7 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from jiefen.cases.intake import query_code_matches
-from jiefen.cases.models import Attachment, Case, CaseEvent, Petitioner
+from jiefen.cases.models import Attachment, Case, CaseEvent, Petitioner, ReceiptCounter
 from jiefen.intake.models import IdempotencyKey
 from jiefen.notify.models import MessageTemplate, Outbox
 from jiefen.notify.services import clear_template_cache
@@ -207,6 +207,13 @@ def test_a_bad_second_file_leaves_neither_the_case_nor_the_first_file(submit: An
     assert nothing_stored()
     after = {p for p in media.rglob("*") if p.is_file()} if media.exists() else set()
     assert after == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_file_takes_no_receipt_number(submit: Any) -> None:
+    response = submit(files=[SimpleUploadedFile("b.pdf", b"", content_type="application/pdf")])
+    assert error_of(response) == "文件是空的"
+    assert nothing_stored() and not ReceiptCounter.objects.exists()
 
 
 def test_too_many_files_are_refused(submit: Any, settings: Any) -> None:
