@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,25 @@ def property_handler(district: dict[str, Any]) -> Any:
 @pytest.fixture
 def outsider_b(district: dict[str, Any]) -> Any:
     return _user("outsider_b", ["unit_handler"], district["street_b"])
+
+
+@pytest.fixture
+def in_thread() -> Callable[[Callable[[], Any]], threading.Thread]:
+    """Starts a call in a thread of its own, with its own database connection (closed when it ends)."""
+    from django.db import connection
+
+    def start(call: Callable[[], Any]) -> threading.Thread:
+        def run() -> None:
+            try:
+                call()
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    return start
 
 
 @pytest.fixture

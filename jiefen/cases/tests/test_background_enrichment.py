@@ -114,6 +114,7 @@ def test_registrations_go_on_while_a_batch_is_analysed(
     make_case: Callable[..., Case],
     later_enricher: list[Any],
     monkeypatch: pytest.MonkeyPatch,
+    in_thread: Callable[[Callable[[], Any]], threading.Thread],
 ) -> None:
     monkeypatch.setattr(enrichment, "schedule", lambda: None)  # the worker below is the only run
     waiting = make_case(title="等待分析")
@@ -125,15 +126,7 @@ def test_registrations_go_on_while_a_batch_is_analysed(
 
     later_enricher.append(analysing)
     outcome: list[int] = []
-
-    def worker() -> None:
-        try:
-            outcome.append(enrich_pending())
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=worker)
-    thread.start()
+    thread = in_thread(lambda: outcome.append(enrich_pending()))
     try:
         assert inside.wait(timeout=20)
         with connection.cursor() as cursor:  # waiting for the worker's transaction fails the test

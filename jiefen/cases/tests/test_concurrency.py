@@ -71,7 +71,7 @@ def test_many_registrations_at_once_get_distinct_receipt_numbers(make_case: Any)
     connection.vendor != "postgresql", reason="SQLite writes one transaction at a time from its BEGIN"
 )
 def test_a_registration_holds_the_days_counter_only_for_its_own_number(
-    make_case: Any, monkeypatch: pytest.MonkeyPatch
+    make_case: Any, monkeypatch: pytest.MonkeyPatch, in_thread: Any
 ) -> None:
     """While one registration is still inside its transaction, another takes its number at once: the first
     took its number in a statement of its own, not in the transaction that holds on to commit."""
@@ -90,14 +90,7 @@ def test_a_registration_holds_the_days_counter_only_for_its_own_number(
 
     monkeypatch.setattr(registration, "audit_events", paused)
 
-    def register() -> None:
-        try:
-            make_case()
-        finally:
-            connection.close()
-
-    first = threading.Thread(target=register)
-    first.start()
+    first = in_thread(make_case)
     try:
         assert inside.wait(timeout=20)
         with connection.cursor() as cursor:
