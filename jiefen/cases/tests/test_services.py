@@ -56,6 +56,21 @@ def test_registration_numbers_the_case_and_keeps_the_query_code_secret(clerk: An
     assert list(case.events.values_list("kind", flat=True)) == [EventKind.REGISTERED, EventKind.CLOCK_STARTED]
 
 
+def test_query_codes_use_every_letter_of_their_alphabet_equally_often() -> None:
+    from collections import Counter
+
+    from jiefen.cases.intake import _QUERY_ALPHABET, QUERY_CODE_LENGTH, new_query_code
+
+    codes = [new_query_code() for _ in range(31_000)]
+    assert {len(code) for code in codes} == {QUERY_CODE_LENGTH}
+    counts = Counter("".join(codes))
+    assert set(counts) == set(_QUERY_ALPHABET)
+    expected = 31_000 * QUERY_CODE_LENGTH / len(_QUERY_ALPHABET)  # 8,000, give or take 90
+    # (bytes taken modulo the alphabet's size without skipping give 8 of the letters 12 % more than the rest)
+    assert all(abs(n - expected) < 0.06 * expected for n in counts.values()), counts
+    assert len(set(codes)) == len(codes)
+
+
 def test_receipt_numbers_run_on_per_day(make_case: Any) -> None:
     numbers = [make_case().receipt_number[-5:] for _ in range(3)]
     assert numbers == ["00001", "00002", "00003"]
