@@ -59,7 +59,7 @@ from jiefen.cases.services.handling import (
 from jiefen.cases.services.registration import (
     BulkRegistration,
     Registered,
-    numbers_ahead,
+    number_ahead,
     register_case,
     register_cases,
 )
@@ -90,7 +90,7 @@ __all__ = [
     "intake_enrichers",
     "link_to_matter",
     "merge_case",
-    "numbers_ahead",
+    "number_ahead",
     "pass_down_assignment",
     "receive_info",
     "record_feedback",

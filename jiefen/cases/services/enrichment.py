@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.db.models import QuerySet
 
 from jiefen.cases.intake import Intake
 from jiefen.cases.models import Case
@@ -235,12 +236,15 @@ def enrich_pending(*, batch: int = BATCH, limit: int | None = None) -> int:
     return done
 
 
+def _waiting() -> QuerySet[Case]:
+    return Case.objects.filter(enrichment_pending=True).order_by("pk")
+
+
 def _locked_batch(size: int) -> int | None:
     """Take, analyse and store a batch in one transaction, its rows locked (others' locked rows are
     skipped); the number stored, None when no case waits."""
     with transaction.atomic():  # the enrichers' on-commit steps (index, merges) follow the stored results
-        waiting = Case.objects.filter(enrichment_pending=True).order_by("pk")
-        cases = list(waiting.select_for_update(skip_locked=True)[:size])
+        cases = list(_waiting().select_for_update(skip_locked=True)[:size])
         if not cases:
             return None
         before = [(case.category_id, case.urgency) for case in cases]
@@ -253,7 +257,7 @@ def _unlocked_batch(size: int) -> int | None:
     steps in a short one; the number stored, None when no case waits. If another worker stored any of these
     cases meanwhile, nothing of this batch is stored (its steps would repeat that worker's): the cases still
     waiting are taken again."""
-    cases = list(Case.objects.filter(enrichment_pending=True).order_by("pk")[:size])
+    cases = list(_waiting()[:size])
     if not cases:
         return None
     before = [(case.category_id, case.urgency) for case in cases]
@@ -264,8 +268,7 @@ def _unlocked_batch(size: int) -> int | None:
     finally:
         _deferred_steps.reset(token)
     with transaction.atomic():
-        ids = [case.pk for case in cases]
-        if Case.objects.filter(pk__in=ids, enrichment_pending=True).count() < len(ids):
+        if _waiting().filter(pk__in=[case.pk for case in cases]).count() < len(cases):
             return 0
         _store(cases, before, found)
         for step in steps:

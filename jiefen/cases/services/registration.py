@@ -151,6 +151,11 @@ def numbers_ahead(count: int, now: datetime | None = None) -> list[str] | None:
     return intake_mod.reserve_receipt_numbers(timezone.localdate(now), count)
 
 
+def number_ahead(now: datetime | None = None) -> str:
+    """``numbers_ahead`` for one registration: its number, or "" where it is taken in the transaction."""
+    return (numbers_ahead(1, now) or [""])[0]
+
+
 def register_case(
     *,
     intake: Intake,
@@ -162,7 +167,7 @@ def register_case(
 
     ``rows_with_case`` gives unsaved rows of the caller's to insert with the case (such as the idempotency
     key of a citizen's submission), each pointing at it as an unsaved related object. ``receipt_number`` is
-    one the caller reserved before opening its transaction (``numbers_ahead``); without it the number is
+    one the caller reserved before opening its transaction (``number_ahead``); without it the number is
     reserved before this function's transaction, or inside the caller's.
 
     All or nothing, in the caller's transaction when there is one: no savepoint of its own (a round trip
@@ -171,8 +176,7 @@ def register_case(
     intake_mod.validate_intake(intake)
     now = timezone.now()
     code = intake_mod.new_query_code()
-    if not receipt_number:
-        receipt_number = (numbers_ahead(1, now) or [""])[0]
+    receipt_number = receipt_number or number_ahead(now)
     with transaction.atomic(savepoint=False):
         petitioner = None if intake.is_anonymous else _petitioner_from(intake.petitioner)
         matter = Matter(title=_title_of(intake), category_id=intake.category_id, place_text=intake.place_text)

@@ -7,10 +7,11 @@ between transactions.
 
 Here each transaction first takes an exclusive ``flock`` on a file beside the database (``<name>-writers``),
 tried again after steps of 50 µs to 1 ms, and gives it back at commit or rollback, so the next writer starts
-within a millisecond. SQLite's own lock still guards the data; this only orders the writers that wait for it.
-A writer that has not had its turn within the connection's ``timeout`` goes on to SQLite's handler, which
-then raises "database is locked" as before. Statements outside a transaction (autocommit) wait in SQLite's
-handler, as before. In-memory databases have no file and no queue.
+about a millisecond after the one before ends (0.6–1.5 ms measured as in ``core/tests/test_sqlite_writers``,
+against 89–92 ms with SQLite's handler alone). SQLite's own lock still guards the data; this only orders the
+writers that wait for it. A writer that has not had its turn within the connection's ``timeout`` goes on to
+SQLite's handler, which then raises "database is locked" as before. Statements outside a transaction
+(autocommit) wait in SQLite's handler, as before. In-memory databases have no file and no queue.
 """
 
 from __future__ import annotations

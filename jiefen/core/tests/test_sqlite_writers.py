@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import pytest
 from django.db import connection, transaction
@@ -21,8 +22,9 @@ HOLD = 0.24  # SQLite's handler, waiting since then, next tries at 0.328 s: 88 m
 LATE = 0.04
 
 
-def _wait_behind_a_writer(*, fail: bool) -> float:
-    """Seconds from the first writer's commit (or rollback) to the second writer's start."""
+def _wait_behind_a_writer(in_thread: Any, *, fail: bool) -> float:
+    """Seconds from the first writer's last step (its commit, or its rollback, follows) to the second writer's
+    start."""
     inside, ended = threading.Event(), [0.0]
 
     def first() -> None:
@@ -36,11 +38,8 @@ def _wait_behind_a_writer(*, fail: bool) -> float:
                     raise RuntimeError("rolled back")
         except RuntimeError:
             ended[0] = time.monotonic()  # (after the rollback)
-        finally:
-            connection.close()
 
-    thread = threading.Thread(target=first)
-    thread.start()
+    thread = in_thread(first)
     assert inside.wait(timeout=10)
     with transaction.atomic():
         started = time.monotonic()
@@ -49,11 +48,11 @@ def _wait_behind_a_writer(*, fail: bool) -> float:
     return started - ended[0]
 
 
-def test_the_next_writer_starts_as_soon_as_the_one_before_commits() -> None:
-    assert _wait_behind_a_writer(fail=False) < LATE
+def test_the_next_writer_starts_as_soon_as_the_one_before_commits(in_thread: Any) -> None:
+    assert _wait_behind_a_writer(in_thread, fail=False) < LATE
     assert sorted(Petitioner.objects.values_list("name", flat=True)) == ["乙", "甲"]
 
 
-def test_a_rollback_gives_the_turn_on_too() -> None:
-    assert _wait_behind_a_writer(fail=True) < LATE
+def test_a_rollback_gives_the_turn_on_too(in_thread: Any) -> None:
+    assert _wait_behind_a_writer(in_thread, fail=True) < LATE
     assert list(Petitioner.objects.values_list("name", flat=True)) == ["乙"]
