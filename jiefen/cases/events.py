@@ -13,7 +13,7 @@ from django.utils import timezone
 from jiefen.audit.models import AuditAction
 from jiefen.audit.services import record_many
 from jiefen.cases.models import Case, CaseEvent
-from jiefen.core.bulk import insert_rows, json_text
+from jiefen.core.bulk import datetime_adapter, insert_rows, json_text
 
 
 class EventRow(NamedTuple):
@@ -96,7 +96,7 @@ def write_events(events: Sequence[CaseEvent]) -> list[CaseEvent]:
 def _insert(rows: Sequence[EventRow]) -> list[int]:
     """The rows ``bulk_create`` would write, without its per-field overhead, which dominates when the sweep
     writes tens of thousands of events."""
-    adapt = connection.ops.adapt_datetimefield_value
+    adapt = datetime_adapter(connection.ops)
     return insert_rows(
         CaseEvent,
         EventRow._fields,

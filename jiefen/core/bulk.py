@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import operator
+import sqlite3
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
@@ -129,10 +131,10 @@ def _reader(attname: str, kind: int, field: models.Field, ops: Any) -> Callable[
     if kind == _JSON:
         return lambda obj: None if (value := get(obj)) is None else json_text(value)
     if kind == _DATETIME:
-        adapt = _datetime_adapter(ops)
+        adapt = datetime_adapter(ops)
         return lambda obj: adapt(get(obj))
     if kind == _AUTO_DATETIME:
-        adapt = _datetime_adapter(ops)
+        adapt = datetime_adapter(ops)
         return lambda obj: adapt(field.pre_save(obj, True))
     if kind == _DATE:
         adapt_date = ops.adapt_datefield_value
@@ -143,18 +145,24 @@ def _reader(attname: str, kind: int, field: models.Field, ops: Any) -> Callable[
     return lambda obj: field.get_db_prep_save(get(obj), connection)
 
 
-def _datetime_adapter(ops: Any) -> Callable[[Any], Any]:
+def datetime_adapter(ops: Any) -> Callable[[Any], Any]:
     """The backend's adapter for datetimes; on SQLite with UTC storage an equivalent without its per-value
     settings look-ups (an import writes a dozen datetimes per case)."""
     adapt: Callable[[Any], Any] = ops.adapt_datetimefield_value
     if connection.vendor != "sqlite" or not settings.USE_TZ or connection.timezone != dt.UTC:
         return adapt
 
+    # (a batch's rows share most of their times: "now" and the deadlines that follow from it)
+    written: dict[dt.datetime, str] = {}
+
     def utc_text(value: Any) -> Any:
         if value is None:
             return None
         if isinstance(value, dt.datetime) and value.tzinfo is not None:
-            return str(value.astimezone(dt.UTC).replace(tzinfo=None))
+            text = written.get(value)
+            if text is None:
+                text = written[value] = str(value.astimezone(dt.UTC).replace(tzinfo=None))
+            return text
         return adapt(value)
 
     return utc_text
@@ -191,15 +199,42 @@ def insert_rows(
     pk_column = connection.ops.quote_name(model._meta.pk.column)  # type: ignore[union-attr]
     ids: list[int] = []
     with connection.cursor() as cursor:
+        execute = _qmark_execute(cursor) if connection.vendor == "sqlite" else None
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start : start + CHUNK]
             # Names and placeholders come from the model; values go as parameters.
             source = f"VALUES {', '.join([one_row] * len(chunk))}"
             params = [value for row in chunk for value in row]
-            cursor.execute(f"INSERT INTO {table} ({names}) {source} RETURNING {pk_column}", params)
+            statement = f"INSERT INTO {table} ({names}) {source} RETURNING {pk_column}"
+            if execute is not None:
+                execute(statement.replace("%s", "?"), params)
+            else:
+                cursor.execute(statement, params)
             # RETURNING gives the ids in the order of the rows.
             ids.extend(pk for (pk,) in cursor.fetchall())
     return ids
+
+
+def _qmark_execute(cursor: Any) -> Callable[[str, list[Any]], Any]:
+    """Run a statement written with SQLite's own ``?`` placeholders on Django's cursor, as its ``execute`` would
+    (same checks, errors translated, and the statement logged where Django logs queries), without rewriting
+    ``%s`` to ``?`` by regular expression: over the thousands of placeholders of an import's statements, a
+    twentieth of its time."""
+    db, raw = cursor.db, cursor.cursor
+    execute = sqlite3.Cursor.execute
+
+    def run(statement: str, params: list[Any]) -> Any:
+        db.validate_no_broken_transaction()
+        with db.wrap_database_errors:
+            if not db.queries_logged:
+                return execute(raw, statement, params)
+            started = time.monotonic()
+            try:
+                return execute(raw, statement, params)
+            finally:
+                db.queries_log.append({"sql": statement, "time": f"{time.monotonic() - started:.3f}"})
+
+    return run
 
 
 def _copy_rows(

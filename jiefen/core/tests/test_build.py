@@ -8,10 +8,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from jiefen.cases.models import Case, Matter, Petitioner
-from jiefen.core.bulk import _datetime_adapter, build, insert_instances, json_text
+from jiefen.core.bulk import build, datetime_adapter, insert_instances, json_text
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +88,7 @@ def test_build_refuses_a_name_the_model_does_not_have() -> None:
     ],
 )
 def test_datetimes_are_written_as_the_backend_writes_them(value: dt.datetime | None) -> None:
-    assert _datetime_adapter(connection.ops)(value) == connection.ops.adapt_datetimefield_value(value)
+    assert datetime_adapter(connection.ops)(value) == connection.ops.adapt_datetimefield_value(value)
 
 
 def test_many_rows_get_their_ids_in_order_and_their_values_back(db: Any) -> None:
@@ -124,6 +125,30 @@ def test_many_rows_get_their_ids_in_order_and_their_values_back(db: Any) -> None
     later.received_at = later.created_at = when
     insert_instances([later])
     assert later.pk > max(ids)  # the sequence moved past the ids taken
+
+
+def test_an_insert_is_logged_and_its_errors_are_djangos(db: Any) -> None:
+    """The rows go in as through Django's cursor (on SQLite without its placeholder rewriting): the statement
+    is in the queries log, and a constraint's refusal is Django's IntegrityError, which callers catch."""
+    when = dt.datetime(2026, 11, 27, 1, 2, 3, tzinfo=dt.UTC)
+
+    def case(number: str) -> Case:
+        return build(
+            Case,
+            receipt_number=number,
+            channel="web",
+            case_type="complaint",
+            title="甲",
+            received_at=when,
+            created_at=when,
+        )
+
+    with CaptureQueriesContext(connection) as queries:
+        insert_instances([case("SJS-20261127-00001")])
+    assert any("INSERT INTO" in q["sql"] and "cases_case" in q["sql"] for q in queries.captured_queries)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_instances([case("SJS-20261127-00001")])
+    assert Case.objects.filter(receipt_number="SJS-20261127-00001").count() == 1
 
 
 def test_json_text_reads_back_as_djangos_encoder_writes_it() -> None:
