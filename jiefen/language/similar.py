@@ -4,7 +4,7 @@ repeat detection.
 Design
 ======
 Vectors.  ``CaseVectorizer`` maps a text to a 128-dim float32 unit vector: char 1–3-gram TF-IDF
-(``text.CharNgramTfidf``) projected by a truncated SVD (scikit-learn ``TruncatedSVD``), then L2-normalised,
+(``features.HashedNgramTfidf``) projected by a truncated SVD (scikit-learn ``TruncatedSVD``), then L2-normalised,
 so cosine similarity is a dot product. It is fitted once on a corpus (the office's history, or any public
 petition text) and saved; after that it never changes, so vectors stored years apart stay comparable.
 Refitting means re-vectorising and rebuilding the index (a background job).
@@ -55,7 +55,8 @@ from typing import NamedTuple, Protocol
 import numpy as np
 
 from jiefen.language.extract import PLACE_TYPES, extract
-from jiefen.language.text import CharNgramTfidf, model_text
+from jiefen.language.features import HashedNgramTfidf
+from jiefen.language.text import model_text
 
 DIM = 128
 
@@ -68,7 +69,7 @@ class CaseVectorizer:
 
     def __init__(self, dim: int = DIM, max_features: int = 200_000):
         self.dim = dim
-        self.tfidf = CharNgramTfidf(n_max=3, min_df=2, max_features=max_features)
+        self.tfidf = HashedNgramTfidf(n_max=3, min_df=2, max_features=max_features)
         self.components = np.zeros((0, 0), dtype=np.float32)  # (dim, n_features)
 
     def fit(self, texts: Sequence[str], seed: int = 0) -> CaseVectorizer:
@@ -101,7 +102,7 @@ class CaseVectorizer:
     def load(cls, path: str | Path) -> CaseVectorizer:
         with np.load(Path(path)) as data:
             vec = cls(int(data["dim"]), int(data["max_features"]) or 200_000)
-            vec.tfidf = CharNgramTfidf.from_state(
+            vec.tfidf = HashedNgramTfidf.from_state(
                 {
                     "n_max": 3,
                     "min_df": 2,

@@ -12,6 +12,7 @@ and ``char_ngrams``. jieba loads its dictionary lazily on first use (about a sec
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -144,6 +145,7 @@ _CODE_BITS = 21  # every Unicode code point fits in 21 bits, so an n-gram of up 
 _CLEAN_RE = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
+@functools.lru_cache(maxsize=4096)  # (a batch's texts are read by the classifier and the case vectoriser)
 def model_text(text: str) -> str:
     """The form the vectorisers see: half-width, lower-cased, letters/digits/CJK only, everything else removed.
 
