@@ -32,10 +32,11 @@ from jiefen.audit.services import record
 from jiefen.cases.actors import SYSTEM, Actor
 from jiefen.cases.events import new_event, write_events
 from jiefen.cases.intake import Intake, PersonInput
-from jiefen.cases.models import Case, CaseType, Category, Channel, EventKind
+from jiefen.cases.models import Case, CaseType, Category, Channel, EventKind, Petitioner
 from jiefen.cases.queries import may_see_identity
 from jiefen.cases.services import enrichment, register_cases
 from jiefen.core import crypto
+from jiefen.core.bulk import refresh_statistics
 from jiefen.core.errors import InvalidInput
 from jiefen.org.models import Unit
 from jiefen.transfer import readers
@@ -64,6 +65,12 @@ KEYS = (
 # 1,975 rows/s for 100,000 rows over 20,000 cases).
 BATCH_SIZE = 1000
 SOURCE_MAX = 32
+# The database's statistics are refreshed (``core.bulk.refresh_statistics``) whenever an import has added this
+# share of the cases there were when they were last refreshed, and at its end (bulk loading, as PostgreSQL's
+# manual advises, analyses what it loaded): planned on stale statistics, looking up the people's earlier cases
+# read every case, 80 ms a batch at 120,000 cases, against 1 ms.
+STATISTICS_GROWTH = 0.5
+STATISTICS_MIN_ROWS = 5000
 # Names other platforms give their channels.
 CHANNEL_ALIASES = {
     "12345": Channel.HOTLINE_12345,
@@ -341,6 +348,7 @@ def execute_run(
     counts = {"rows_read": 0, "created": 0, "skipped": 0, "rejected": 0}
     total = readers.count_rows(run.path) if progress else None
     bar = tqdm(total=total, unit="行", disable=not progress, dynamic_ncols=True, mininterval=0.5)
+    statistics = _Statistics()
     try:
         with enrichment.bulk_session():
             # Each batch is planned, and its enrichment started ahead, before the batch before it is written.
@@ -351,6 +359,7 @@ def execute_run(
                 if waiting is not None:  # (a file of one batch has nothing to overlap)
                     enrichment.look_ahead([plan.intake for _, _, plan in planned])
                     _register_batch(run, waiting, actor, rejects, counts)
+                    statistics.added(counts["created"])
                     bar.update(waiting_rows)
                 waiting, waiting_rows = planned, len(batch)
             if waiting is not None:
@@ -363,6 +372,7 @@ def execute_run(
         run.status = RunStatus.DONE
     finally:
         bar.close()
+        statistics.finish(counts["created"])
     for name, value in counts.items():
         setattr(run, name, value)
     run.notes = {
@@ -377,6 +387,29 @@ def execute_run(
     run.finished_at = timezone.now()
     run.save()
     return run
+
+
+class _Statistics:
+    """When to refresh the statistics of the tables an import grows (see ``STATISTICS_GROWTH``)."""
+
+    def __init__(self) -> None:
+        self.cases = Case.objects.count()
+        self.created = 0  # the run's cases when the statistics were last refreshed
+
+    def added(self, created: int) -> None:
+        if created - self.created >= max(STATISTICS_MIN_ROWS, STATISTICS_GROWTH * self.cases):
+            self._refresh(created)
+
+    def finish(self, created: int) -> None:
+        if created > self.created:
+            self._refresh(created)
+
+    def _refresh(self, created: int) -> None:
+        # (the columns of the import's look-ups: a person's cases, the ids already imported, people by hash)
+        refresh_statistics(Case, "petitioner", "external_source", "external_id")
+        refresh_statistics(Petitioner, "phone_hash", "id_number_hash")
+        self.cases += created - self.created
+        self.created = created
 
 
 def _default_rejects_path(run: ImportRun) -> Path:

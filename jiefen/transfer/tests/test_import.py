@@ -166,6 +166,32 @@ def test_the_look_up_of_imported_ids_uses_the_unique_index(db: Any, tmp_path: Pa
         assert "USING COVERING INDEX case_external_id_unique" in plan
 
 
+def test_an_import_refreshes_the_statistics_of_the_columns_it_looks_up(
+    db: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL an import analyses the columns its look-ups filter on as it grows the tables and at its
+    end: planned on the statistics of a far smaller table (or none: autovacuum may be off), finding the people's
+    earlier cases read every case. SQLite's planner needs none, and is asked nothing."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(services, "STATISTICS_MIN_ROWS", 1)
+    path = write_csv(tmp_path / "hotline.csv", ROWS)
+    with CaptureQueriesContext(connection) as queries:
+        done = run(path, batch_size=1)
+    assert done.created == 2
+    analysed = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("ANALYZE")]
+    if connection.vendor != "postgresql":
+        assert analysed == []
+        return
+    # after the first batch (the table grew by more than half), and at the end
+    assert len(analysed) == 4
+    assert analysed[0] == 'ANALYZE "cases_case" ("petitioner_id", "external_source", "external_id")'
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT attname FROM pg_stats WHERE tablename = 'cases_case' ORDER BY attname")
+        assert [name for (name,) in cursor.fetchall()] == ["external_id", "external_source", "petitioner_id"]
+
+
 def test_an_interrupted_import_completes_when_run_again(
     db: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
