@@ -27,7 +27,8 @@ cache holds one copy for all processes. A directory holds:
 ``add`` (new cases, at intake) appends to the tail under the lock: data first, then the count, so a reader
 never sees a row whose bytes are incomplete. ``search_many`` answers a batch of queries (imports, the
 background enrichment) with one matrix product per probed cell instead of a loop per query. ``compact`` (a periodic job, e.g. when the tail passes 50,000
-rows) writes a new generation with the tail merged into the cells and switches ``CURRENT``; readers notice the
+rows, and a bulk import's reader when the tail outweighs the cells) writes a new generation with the tail
+merged into the cells, partitioned anew once the index has outgrown them, and switches ``CURRENT``; readers notice the
 new number on their next search and re-map, while searches in flight finish on the old files (deleted by
 ``cleanup`` later, once no reader can still use them). The storage is pluggable at this seam: ``VectorStore``
 is the small interface the index needs (``centroids``, per-cell rows, tail rows), so the Django side could keep
@@ -202,7 +203,7 @@ class IVFIndex:
         directory.mkdir(parents=True, exist_ok=True)
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         n, dim = vectors.shape
-        nlist = nlist or max(1, min(n, int(2 * np.sqrt(n))))
+        nlist = nlist or cells_for(n)
         centroids = _train_centroids(vectors, nlist, seed)
         (directory / "meta.json").write_text(json.dumps({"dim": dim, "nlist": nlist, "created": _now()}))
         _write_generation(directory, 1, centroids, vectors, np.asarray(ids, dtype=np.int64))
@@ -246,17 +247,33 @@ class IVFIndex:
             tmp.replace(gen_dir / "tail.count")
 
     def compact(self) -> None:
-        """Merge the tail into the cells as a new generation and switch to it (a background job)."""
+        """Merge the tail into the cells as a new generation and switch to it (a background job). An index
+        that has outgrown its cells (``cells_for`` its size is ``REPARTITION_GROWTH`` times as many) is
+        partitioned anew, its cells trained on a sample of all its vectors: a search's probes then scan about
+        as many vectors each as when the index was built, where they scanned ever more."""
         with self._locked():
             number = _current(self.directory)
             old = _Generation(self.directory / _gen_name(number), self.dim)
             tail_vectors, tail_ids = old.tail()
             vectors = np.concatenate([np.asarray(old.vectors), np.asarray(tail_vectors)])
             ids = np.concatenate([np.asarray(old.ids), np.asarray(tail_ids)])
-            sealed_cells = np.repeat(np.arange(len(old.offsets) - 1), np.diff(old.offsets))
-            cells = np.concatenate([sealed_cells, np.asarray(old.tail_cells(tail_vectors))])
-            _write_generation(self.directory, number + 1, np.asarray(old.centroids), vectors, ids, cells)
+            nlist = len(old.offsets) - 1
+            centroids: np.ndarray = np.asarray(old.centroids)
+            cells: np.ndarray | None = None
+            if cells_for(len(ids)) >= REPARTITION_GROWTH * nlist:
+                centroids = _train_centroids(vectors, cells_for(len(ids)), seed=number)
+            else:
+                sealed_cells = np.repeat(np.arange(nlist), np.diff(old.offsets))
+                cells = np.concatenate([sealed_cells, np.asarray(old.tail_cells(tail_vectors))])
+            _write_generation(self.directory, number + 1, centroids, vectors, ids, cells)
             _switch(self.directory, number + 1)
+
+    def tail_outweighs(self, minimum: int = 10_000) -> bool:
+        """Whether the append log holds at least ``minimum`` rows and as many as the cells: searches then spend
+        most of their time on it, and a bulk load compacts the index (``compact``)."""
+        store = self._current_store()
+        tail = store.tail_count()
+        return tail >= minimum and tail >= len(store.ids)
 
     def cleanup(self, keep: int = 2) -> None:
         """Delete all but the newest ``keep`` generations (run well after a compaction)."""
@@ -389,6 +406,15 @@ def _switch(directory: Path, number: int) -> None:
     tmp = directory / "CURRENT.tmp"
     tmp.write_text(str(number))
     tmp.replace(directory / "CURRENT")
+
+
+# ``compact`` partitions the index anew when this many times as many cells would suit its size.
+REPARTITION_GROWTH = 1.4
+
+
+def cells_for(n: int) -> int:
+    """The number of cells for an index of ``n`` vectors: about 2·√n."""
+    return max(1, min(n, int(2 * np.sqrt(n))))
 
 
 def _train_centroids(vectors: np.ndarray, nlist: int, seed: int) -> np.ndarray:

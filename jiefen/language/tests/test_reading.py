@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from jiefen.language import extract
+from jiefen.language import extract, reading
 from jiefen.language.classify import KeywordModel
 from jiefen.language.reading import ModelFiles, Models, Reader, read
 from jiefen.language.similar import CaseVectorizer, IVFIndex
@@ -109,3 +109,27 @@ def test_the_reader_process_loads_the_models_once_and_collects_garbage_seldom(
     finally:
         gc.set_threshold(*before)
         gc.unfreeze()
+
+
+def test_the_reader_compacts_an_index_whose_append_log_outweighs_its_cells(
+    files: ModelFiles, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bulk load appends its cases to the index, and every search scans them in the cells it probes: the
+    reader merges them into the cells first once they outweigh them."""
+    models = files.load()
+    index = models.index
+    assert index is not None and models.vectorizer is not None
+    monkeypatch.setattr(reading, "_worker_models", models)
+    monkeypatch.setattr(reading, "COMPACT_TAIL_ROWS", 3)
+    index.add(models.vectorizer.transform(TEXTS[:3]), [20, 21, 22])  # 3 appended, 4 in the cells
+    reading._read_in_worker(TEXTS, DAYS, 2)
+    assert (Path(index.directory) / "CURRENT").read_text().strip() == "1"  # not yet
+    index.add(models.vectorizer.transform(TEXTS[3:]), [23])
+    found = reading._read_in_worker(TEXTS, DAYS, 2)
+    assert len(index) == 8 and index.tail_outweighs(1) is False  # all 8 in the cells of a new generation
+    assert found.hits is not None and [sorted(case_id for case_id, _ in h) for h in found.hits] == [
+        [10, 20],
+        [11, 21],
+        [12, 22],
+        [13, 23],
+    ]

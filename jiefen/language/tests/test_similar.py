@@ -5,7 +5,15 @@ from pathlib import Path
 
 import numpy as np
 
-from jiefen.language.similar import Candidate, CaseVectorizer, IVFIndex, brute_force, explain, find_repeats
+from jiefen.language.similar import (
+    Candidate,
+    CaseVectorizer,
+    IVFIndex,
+    brute_force,
+    cells_for,
+    explain,
+    find_repeats,
+)
 
 CORPUS = [
     "A5区劳动东路魅力之城小区一楼的夜宵摊严重污染附近的空气，油烟扰民",
@@ -105,3 +113,27 @@ def test_batch_search_matches_one_by_one_and_searches_the_tail_by_cell(tmp_path:
     assert [h.case_id for h in index.search_many(queries[:5], 10, nprobe=30)[0]] == [
         h.case_id for h in batch[0]
     ]
+
+
+def test_compaction_partitions_an_outgrown_index_anew(tmp_path: Path) -> None:
+    """Merging the append log keeps the cells while the index suits them; once it has outgrown them (about
+    2·√n cells would suit it, ``REPARTITION_GROWTH`` times as many) the cells are trained anew, so a probe
+    scans about as many vectors as when the index was built."""
+    vectors = unit_vectors(1000, 16, 5)
+    index = IVFIndex.create(tmp_path / "ix", vectors[:900], np.arange(900))
+    index.add(vectors[900:950], np.arange(900, 950))
+    assert not index.tail_outweighs(10)
+    index.compact()
+    store = index._current_store()
+    assert len(store.offsets) - 1 == cells_for(900) == 60  # 950 still suit 60 cells
+    small = IVFIndex.create(tmp_path / "small", vectors[:300], np.arange(300))
+    small.add(vectors[300:], np.arange(300, 1000))
+    assert small.tail_outweighs(10) and not small.tail_outweighs(1000)
+    small.compact()
+    store = small._current_store()
+    assert len(store.offsets) - 1 == cells_for(1000) == 63 and store.tail_count() == 0
+    assert sorted(np.asarray(store.ids).tolist()) == list(range(1000))
+    for query in unit_vectors(20, 16, 6):  # every cell probed: exact
+        assert [h.case_id for h in small.search(query, 10, nprobe=63)] == brute_force(
+            vectors, query, 10
+        ).tolist()
