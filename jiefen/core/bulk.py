@@ -453,3 +453,11 @@ def refresh_statistics(model: type[models.Model], *fields: str) -> None:
     with connection.cursor() as cursor:
         # Names come from the model.
         cursor.execute(f"ANALYZE {quote(model._meta.db_table)} ({columns})")
+
+
+def estimated_rows(model: type[models.Model]) -> int:
+    """PostgreSQL's estimate of the rows in the model's table, from its statistics (0 where it has none)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table])
+        row = cursor.fetchone()
+    return max(0, int(row[0])) if row else 0
