@@ -35,7 +35,11 @@ def add_commands(add: Any) -> None:
     s.add_argument("--output", default="-", help="CSV to write (- for stdout)")
     r = add("reindex", cmd_reindex, "rebuild the similar-case index from the database")
     r.add_argument("--keep-vectorizer", action="store_true", help="reuse the active vectoriser (no refit)")
-    r.add_argument("--compact", action="store_true", help="only merge the index's append log")
+    r.add_argument(
+        "--compact",
+        action="store_true",
+        help="only merge the index's append log (partitioned anew if it has outgrown its cells)",
+    )
 
 
 def _error(message: str) -> int:

@@ -326,7 +326,8 @@ def reindex(*, fit_texts: Sequence[str] | None = None, refit: bool = True, chunk
 
 
 def compact_index() -> int:
-    """Merge the index's append log into its cells (a periodic job); the number of cases indexed."""
+    """Merge the index's append log into its cells (a periodic job; an index that has outgrown its cells is
+    partitioned anew); the number of cases indexed."""
     index = engine.index()
     if index is None:
         return 0
