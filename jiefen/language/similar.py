@@ -211,8 +211,8 @@ class IVFIndex:
         return cls(directory)
 
     @contextmanager
-    def _locked(self) -> Iterator[None]:
-        with open(self.directory / "lock", "a") as handle:
+    def _locked(self, name: str = "lock") -> Iterator[None]:
+        with open(self.directory / name, "a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
@@ -225,36 +225,23 @@ class IVFIndex:
         id_array = np.asarray(ids, dtype=np.int64)
         with self._locked():
             store = self._current_store()
-            gen_dir = store.directory
-            count = store.tail_count()
             cells = _assign(vectors, np.asarray(store.centroids))
-            parts: list[tuple[str, int, np.ndarray]] = [
-                ("tail.f32", self.dim * 4, vectors),
-                ("tail.ids", 8, id_array),
-            ]
-            # A tail written before cells were stored gets them worked out when searched.
-            if (gen_dir / "tail.cells").exists() or count == 0:
-                parts.append(("tail.cells", 8, cells))
-            # Truncate to the committed count first: a writer that died mid-append left bytes past it.
-            for name, width, data in parts:
-                with open(gen_dir / name, "ab") as handle:
-                    handle.truncate(count * width)
-                    handle.write(np.ascontiguousarray(data).tobytes())
-                    handle.flush()
-                    os.fsync(handle.fileno())
-            tmp = gen_dir / "tail.count.tmp"
-            np.array([count + len(id_array)], dtype=np.int64).tofile(tmp)
-            tmp.replace(gen_dir / "tail.count")
+            _append(store.directory, store.tail_count(), self.dim, vectors, id_array, cells)
 
     def compact(self) -> None:
         """Merge the tail into the cells as a new generation and switch to it (a background job). An index
         that has outgrown its cells (``cells_for`` its size is ``REPARTITION_GROWTH`` times as many) is
         partitioned anew, its cells trained on a sample of all its vectors: a search's probes then scan about
-        as many vectors each as when the index was built, where they scanned ever more."""
-        with self._locked():
-            number = _current(self.directory)
-            old = _Generation(self.directory / _gen_name(number), self.dim)
-            tail_vectors, tail_ids = old.tail()
+        as many vectors each as when the index was built, where they scanned ever more.
+
+        Compactions run one at a time; appends go on meanwhile (the writers' lock is held only to take the
+        tail and, at the end, to carry the rows appended since over to the new generation and switch)."""
+        with self._locked("compact.lock"):
+            with self._locked():
+                number = _current(self.directory)
+                old = _Generation(self.directory / _gen_name(number), self.dim)
+                taken = old.tail_count()
+            tail_vectors, tail_ids = (part[:taken] for part in old.tail())
             vectors = np.concatenate([np.asarray(old.vectors), np.asarray(tail_vectors)])
             ids = np.concatenate([np.asarray(old.ids), np.asarray(tail_ids)])
             nlist = len(old.offsets) - 1
@@ -266,7 +253,19 @@ class IVFIndex:
                 sealed_cells = np.repeat(np.arange(nlist), np.diff(old.offsets))
                 cells = np.concatenate([sealed_cells, np.asarray(old.tail_cells(tail_vectors))])
             _write_generation(self.directory, number + 1, centroids, vectors, ids, cells)
-            _switch(self.directory, number + 1)
+            with self._locked():
+                late_vectors, late_ids = (np.asarray(part[taken:]) for part in old.tail())
+                if len(late_ids):
+                    late_cells = _assign(late_vectors, centroids)
+                    _append(
+                        self.directory / _gen_name(number + 1),
+                        0,
+                        self.dim,
+                        late_vectors,
+                        late_ids,
+                        late_cells,
+                    )
+                _switch(self.directory, number + 1)
 
     def tail_outweighs(self, minimum: int = 10_000) -> bool:
         """Whether the append log holds at least ``minimum`` rows and as many as the cells: searches then spend
@@ -435,6 +434,27 @@ def _assign(vectors: np.ndarray, centroids: np.ndarray, batch: int = 65536) -> n
     for start in range(0, len(vectors), batch):
         cells[start : start + batch] = np.argmax(vectors[start : start + batch] @ centroids.T, axis=1)
     return cells
+
+
+def _append(
+    gen_dir: Path, count: int, dim: int, vectors: np.ndarray, ids: np.ndarray, cells: np.ndarray
+) -> None:
+    """Append rows to a generation's tail of ``count`` rows (the caller holds the writers' lock): the data
+    first, then the count, so a reader never sees a row whose bytes are incomplete."""
+    parts: list[tuple[str, int, np.ndarray]] = [("tail.f32", dim * 4, vectors), ("tail.ids", 8, ids)]
+    # A tail written before cells were stored gets them worked out when searched.
+    if (gen_dir / "tail.cells").exists() or count == 0:
+        parts.append(("tail.cells", 8, cells))
+    # Truncate to the committed count first: a writer that died mid-append left bytes past it.
+    for name, width, data in parts:
+        with open(gen_dir / name, "ab") as handle:
+            handle.truncate(count * width)
+            handle.write(np.ascontiguousarray(data).tobytes())
+            handle.flush()
+            os.fsync(handle.fileno())
+    tmp = gen_dir / "tail.count.tmp"
+    np.array([count + len(ids)], dtype=np.int64).tofile(tmp)
+    tmp.replace(gen_dir / "tail.count")
 
 
 def _write_generation(

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pytest
 
 from jiefen.language.similar import (
     Candidate,
@@ -137,3 +140,34 @@ def test_compaction_partitions_an_outgrown_index_anew(tmp_path: Path) -> None:
         assert [h.case_id for h in small.search(query, 10, nprobe=63)] == brute_force(
             vectors, query, 10
         ).tolist()
+
+
+def test_cases_appended_while_the_index_is_compacted_are_carried_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A compaction holds the writers' lock only at its start and end: a registration appending meanwhile
+    does not wait for the new cells to be trained and written, and its cases are in the new generation."""
+    from jiefen.language import similar
+
+    vectors = unit_vectors(1000, 16, 7)
+    index = IVFIndex.create(tmp_path / "ix", vectors[:300], np.arange(300))
+    index.add(vectors[300:900], np.arange(300, 900))
+    writer = IVFIndex(tmp_path / "ix")  # (another process's handle)
+    write_generation = similar._write_generation
+
+    def meanwhile(*args: Any, **kwargs: Any) -> None:
+        with open(tmp_path / "ix" / "lock", "a") as handle:  # free: the append below does not wait
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+        writer.add(vectors[900:], np.arange(900, 1000))
+        write_generation(*args, **kwargs)
+
+    monkeypatch.setattr(similar, "_write_generation", meanwhile)
+    index.compact()
+    store = index._current_store()
+    assert store.tail_count() == 100 and len(index) == 1000
+    assert sorted([*np.asarray(store.ids).tolist(), *np.asarray(store.tail()[1]).tolist()]) == list(
+        range(1000)
+    )
+    for query in vectors[950:960]:  # the carried-over rows are found in their cells
+        assert index.search(query, 1, nprobe=3)[0].case_id in range(950, 960)
