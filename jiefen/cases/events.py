@@ -41,6 +41,9 @@ def _audit_payload(rows: Sequence[EventRow], ids: Sequence[int]) -> dict[str, An
     that writes thousands of events adds one entry, not thousands."""
     case_ids = {row.case_id for row in rows}
     actors = {(row.actor_id, row.actor_label) for row in rows}
+    # Each time as the chain stores it (``audit.services.as_stored`` writes a datetime as its text), written
+    # once: a batch's events share a few.
+    stamps = {at: str(at) for at in {row.created_at for row in rows}}
     actor_id, actor_name = next(iter(actors)) if len(actors) == 1 else (None, "")
     return {
         "action": AuditAction.CASE_EVENT,
@@ -61,7 +64,7 @@ def _audit_payload(rows: Sequence[EventRow], ids: Sequence[int]) -> dict[str, An
                     "actor": row.actor_id,
                     "note": row.note,
                     "data": row.data,
-                    "at": row.created_at,
+                    "at": stamps[row.created_at],
                 }
                 for row, pk in zip(rows, ids, strict=True)
             ]
