@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from jiefen.language.patterns import GatedPattern
+
 POLICE, FIRE, MEDICAL, SUICIDE = "violence", "fire", "medical", "suicide"
 
 # kind → the number to call
@@ -18,34 +20,45 @@ NUMBERS: dict[str, str] = {POLICE: "110", FIRE: "119", MEDICAL: "120", SUICIDE: 
 # first person: petitions often mention a past fire or a hazard ("存在火灾隐患"), which is not an emergency.
 _NOW = r"(正在|现在|此刻|还在|一直在|刚才|刚刚|突然)"
 _S = r"[^。！!？?\n]"
-_PATTERNS: dict[str, list[str]] = {
+# Each pattern with the characters one of which every match of it contains: a text with none is not scanned
+# (``language.patterns.GatedPattern``).
+_PATTERNS: dict[str, list[tuple[str, str]]] = {
     POLICE: [
-        _NOW + _S + r"{0,8}(打人|殴打|砍人|持刀|行凶|打架|斗殴|抢劫|绑架|砸门|打我|打孩子)",
-        r"(持刀|拿刀|举刀|拿着刀|持械)" + _S + r"{0,6}(砍|捅|威胁|追|伤人|闯|砸)",
-        r"扬言要?(杀|砍|捅|弄死|炸)",
-        r"(救命[！!啊]|救救我(?!们))",
+        (
+            _NOW + _S + r"{0,8}(打人|殴打|砍人|持刀|行凶|打架|斗殴|抢劫|绑架|砸门|打我|打孩子)",
+            "打殴砍持行斗抢绑砸",
+        ),
+        (r"(持刀|拿刀|举刀|拿着刀|持械)" + _S + r"{0,6}(砍|捅|威胁|追|伤人|闯|砸)", "刀械"),
+        (r"扬言要?(杀|砍|捅|弄死|炸)", "扬"),
+        (r"(救命[！!啊]|救救我(?!们))", "救"),
     ],
     FIRE: [
-        r"(着火了|起火了|失火了|烧起来了|燃起来了|冒烟了)",
-        _NOW + _S + r"{0,6}(着火|起火|失火|燃烧|冒烟|爆炸)",
-        r"(煤气|燃气|天然气)" + _S + r"{0,4}(泄漏|泄露|漏气)" + _S + r"{0,8}(味道|很重|赶紧|快|马上)",
+        (r"(着火了|起火了|失火了|烧起来了|燃起来了|冒烟了)", "火烧燃烟"),
+        (_NOW + _S + r"{0,6}(着火|起火|失火|燃烧|冒烟|爆炸)", "火燃烟炸"),
+        (r"(煤气|燃气|天然气)" + _S + r"{0,4}(泄漏|泄露|漏气)" + _S + r"{0,8}(味道|很重|赶紧|快|马上)", "气"),
     ],
     MEDICAL: [
-        r"(昏迷不醒|叫不醒|没有呼吸了|没呼吸了|心脏骤停|抽搐不止|口吐白沫|大出血|流血不止)",
-        _NOW + _S + r"{0,6}(昏迷|晕倒|晕过去|不省人事|倒地)",
-        r"(触电|中毒|溺水|落水)了",
-        _NOW + _S + r"{0,6}(触电|中毒|溺水|落水)",
+        (r"(昏迷不醒|叫不醒|没有呼吸了|没呼吸了|心脏骤停|抽搐不止|口吐白沫|大出血|流血不止)", "醒吸停搐沫血"),
+        (_NOW + _S + r"{0,6}(昏迷|晕倒|晕过去|不省人事|倒地)", "昏晕省倒"),
+        (r"(触电|中毒|溺水|落水)了", "电毒水"),
+        (_NOW + _S + r"{0,6}(触电|中毒|溺水|落水)", "电毒水"),
     ],
     SUICIDE: [
-        r"(我|我们|他|她|工友们?|家属)"
-        + _S
-        + r"{0,10}(要|就|准备|想|打算|去)"
-        + _S
-        + r"{0,6}(跳楼|跳河|跳桥|喝农药|服毒|割腕|上吊|自杀|自尽|轻生|寻死)",
-        r"(不想活了|活不下去了|以死相逼|死给你们看|一死了之)",
+        (
+            r"(我|我们|他|她|工友们?|家属)"
+            + _S
+            + r"{0,10}(要|就|准备|想|打算|去)"
+            + _S
+            + r"{0,6}(跳楼|跳河|跳桥|喝农药|服毒|割腕|上吊|自杀|自尽|轻生|寻死)",
+            "跳药毒腕吊杀尽生死",
+        ),
+        (r"(不想活了|活不下去了|以死相逼|死给你们看|一死了之)", "活死"),
     ],
 }
-_COMPILED = {kind: [re.compile(p) for p in patterns] for kind, patterns in _PATTERNS.items()}
+_COMPILED = {
+    kind: [GatedPattern(pattern, needles) for pattern, needles in patterns]
+    for kind, patterns in _PATTERNS.items()
+}
 # A match right after one of these (within a few characters) is not an emergency: "不是着火", "没有打人"; what
 # might happen ("万一起火", "担心发生火灾") is a hazard to report, not an emergency under way.
 _NEGATION = re.compile(
@@ -74,7 +87,7 @@ def detect(text: str) -> list[Emergency]:
     return found
 
 
-def _first_hit(pattern: re.Pattern[str], text: str, kind: str) -> str:
+def _first_hit(pattern: GatedPattern, text: str, kind: str) -> str:
     for match in pattern.finditer(text):
         before = text[max(0, match.start() - 6) : match.start()]
         if _NEGATION.search(before):

@@ -36,9 +36,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from jiefen.language.patterns import GatedPattern
 
 # ---------------------------------------------------------------------------------------------- numerals
 
@@ -200,22 +202,6 @@ def _walk_back(
     return start if end - start >= min_len else None
 
 
-class _Gated:
-    """A pattern every match of which contains one of ``needles`` (characters): a text without any of them is
-    not scanned. Looking for a character is a C loop; a scan tries the pattern at every position, and most
-    texts have no building, unit, room, street, village or sum of money in them."""
-
-    def __init__(self, pattern: str, needles: str) -> None:
-        self.pattern = re.compile(pattern)
-        self.needles = needles
-        self.match = self.pattern.match
-
-    def finditer(self, text: str) -> Iterator[re.Match[str]]:
-        if any(needle in text for needle in self.needles):
-            return self.pattern.finditer(text)
-        return iter(())
-
-
 _DISTRICT_RE = re.compile(r"(?<![A-Za-z0-9])([A-Z]\d{1,2}[区县市]|[A-Z]市)")
 _CJK_DISTRICT_RE = re.compile(r"([\u4e00-\u9fff]{2,4}?)(区|县)(?![长委政级域别块间内外域])")
 _NOT_DISTRICT_PREFIX = (
@@ -245,15 +231,15 @@ _NOT_DISTRICT_PREFIX = (
     "经济",
     "新",
 )
-_STREET_RE = _Gated(r"街道|(?<![城乡村市])镇(?![政长委])|(?<![城下农])乡(?![镇村下亲])", "街镇乡")
-_COMMUNITY_RE = _Gated(r"社区(?![工医卫服])|(?<![农乡山渔])村(?![民委里级组干])", "社村")
+_STREET_RE = GatedPattern(r"街道|(?<![城乡村市])镇(?![政长委])|(?<![城下农])乡(?![镇村下亲])", "街镇乡")
+_COMMUNITY_RE = GatedPattern(r"社区(?![工医卫服])|(?<![农乡山渔])村(?![民委里级组干])", "社村")
 _COMPOUND_RE = re.compile(r"小区|花园|家园|新村|山庄|公寓|华府|华庭|名苑|雅苑|华苑|嘉园|公馆|(?<![a-zA-Z])苑")
-_BUILDING_RE = _Gated(
+_BUILDING_RE = GatedPattern(
     rf"(?<![A-Za-z0-9])([A-Za-z]?\d+|[A-Za-z]|[{CN_NUM_CHARS}]+)(栋|幢|号楼|座)", "栋幢楼座"
 )
-_UNIT_RE = _Gated(rf"(\d+|[{CN_NUM_CHARS}]+)单元", "单")
+_UNIT_RE = GatedPattern(rf"(\d+|[{CN_NUM_CHARS}]+)单元", "单")
 _ROOM_RE = re.compile(r"(\d{3,4})(?:室|房|号房)?(?!\d|[元万米平年月日号%])")
-_ROOM_EXPLICIT_RE = _Gated(r"(?<!\d)(\d{3,4})(室|号房)", "室房")
+_ROOM_EXPLICIT_RE = GatedPattern(r"(?<!\d)(\d{3,4})(室|号房)", "室房")
 
 _PROPERTY_RE = re.compile(r"物业(?:管理|服务)?(?:有限责任公司|股份有限公司|有限公司|分公司|公司)?")
 _COMPANY_RE = re.compile(r"(?:有限责任公司|股份有限公司|有限公司|分公司|公司|集团)")
@@ -268,7 +254,7 @@ _LANDLINE_RE = re.compile(r"(?<![\d-])(0\d{2,3})[- ]?(\d{7,8})(?![\d-])")
 _LOCAL_PHONE_RE = re.compile(r"(?:电话|手机|联系方式|热线|座机|号码)[^\d]{0,6}(?<!\d)([2-9]\d{6,7})(?!\d)")
 _ID_RE = re.compile(r"(?<![\dA-Za-z])(\d{17}[\dXx])(?![\dA-Za-z])")
 
-_MONEY_RE = _Gated(
+_MONEY_RE = GatedPattern(
     rf"({_NUM}(?:[{CN_NUM_CHARS}]|\d)*)(多|余|来)?(亿元|万元|千元|百元|万块|元钱|元|块钱|亿|万)(?![\u4e00-\u9fff]*?人)",
     "亿万元块",
 )
