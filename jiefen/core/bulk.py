@@ -13,7 +13,6 @@ import datetime as dt
 import functools
 import operator
 import sqlite3
-import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
@@ -199,7 +198,13 @@ def insert_rows(
     pk_column = connection.ops.quote_name(model._meta.pk.column)  # type: ignore[union-attr]
     ids: list[int] = []
     with connection.cursor() as cursor:
-        execute = _qmark_execute(cursor) if connection.vendor == "sqlite" else None
+        # (Django's own path where it logs the statements or wraps them: it does that, not a copy of it here)
+        plain = (
+            connection.vendor == "sqlite"
+            and not connection.queries_logged
+            and not connection.execute_wrappers
+        )
+        execute = _qmark_execute(cursor) if plain else None
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start : start + CHUNK]
             # Names and placeholders come from the model; values go as parameters.
@@ -216,23 +221,15 @@ def insert_rows(
 
 
 def _qmark_execute(cursor: Any) -> Callable[[str, list[Any]], Any]:
-    """Run a statement written with SQLite's own ``?`` placeholders on Django's cursor, as its ``execute`` would
-    (same checks, errors translated, and the statement logged where Django logs queries), without rewriting
-    ``%s`` to ``?`` by regular expression: over the thousands of placeholders of an import's statements, a
-    twentieth of its time."""
+    """Run a statement written with SQLite's own ``?`` placeholders on Django's cursor, with the checks and
+    error translation of its ``execute``, without its rewriting of ``%s`` to ``?`` by regular expression: over
+    the thousands of placeholders of an import's statements, a thirtieth of its time."""
     db, raw = cursor.db, cursor.cursor
-    execute = sqlite3.Cursor.execute
 
     def run(statement: str, params: list[Any]) -> Any:
         db.validate_no_broken_transaction()
         with db.wrap_database_errors:
-            if not db.queries_logged:
-                return execute(raw, statement, params)
-            started = time.monotonic()
-            try:
-                return execute(raw, statement, params)
-            finally:
-                db.queries_log.append({"sql": statement, "time": f"{time.monotonic() - started:.3f}"})
+            return sqlite3.Cursor.execute(raw, statement, params)
 
     return run
 

@@ -128,8 +128,9 @@ def test_many_rows_get_their_ids_in_order_and_their_values_back(db: Any) -> None
 
 
 def test_an_insert_is_logged_and_its_errors_are_djangos(db: Any) -> None:
-    """The rows go in as through Django's cursor (on SQLite without its placeholder rewriting): the statement
-    is in the queries log, and a constraint's refusal is Django's IntegrityError, which callers catch."""
+    """Where Django logs the statements, the insert is among them (its own path: on SQLite the statements
+    otherwise skip its placeholder rewriting); either way a constraint's refusal is Django's IntegrityError,
+    which callers catch."""
     when = dt.datetime(2026, 11, 27, 1, 2, 3, tzinfo=dt.UTC)
 
     def case(number: str) -> Case:

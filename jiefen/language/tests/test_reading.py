@@ -25,7 +25,7 @@ TEXTS = [
     "楼下酒吧深夜噪音扰民",
     "幸福里小区3号楼楼道灯坏了",
 ]
-DAYS = [dt.date(2020, 1, 10)] * len(TEXTS)
+DAYS: list[dt.date | None] = [dt.date(2020, 1, 10)] * len(TEXTS)
 
 
 @pytest.fixture
@@ -122,10 +122,10 @@ def test_the_reader_compacts_an_index_whose_append_log_outweighs_its_cells(
     monkeypatch.setattr(reading, "_worker_models", models)
     monkeypatch.setattr(reading, "COMPACT_TAIL_ROWS", 3)
     index.add(models.vectorizer.transform(TEXTS[:3]), [20, 21, 22])  # 3 appended, 4 in the cells
-    reading._read_in_worker(TEXTS, list[dt.date | None](DAYS), 2)
+    reading._read_in_worker(TEXTS, DAYS, 2)
     assert (Path(index.directory) / "CURRENT").read_text().strip() == "1"  # not yet
     index.add(models.vectorizer.transform(TEXTS[3:]), [23])
-    found = reading._read_in_worker(TEXTS, list[dt.date | None](DAYS), 2)
+    found = reading._read_in_worker(TEXTS, DAYS, 2)
     assert len(index) == 8 and index.tail_outweighs(1) is False  # all 8 in the cells of a new generation
     assert found.hits is not None and [sorted(case_id for case_id, _ in h) for h in found.hits] == [
         [10, 20],
