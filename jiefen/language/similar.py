@@ -158,6 +158,8 @@ class _Generation:
         """The nearest cell of each tail row: stored by ``add``; rows appended by an older version are
         assigned here."""
         count = len(vectors)
+        if count == 0:  # (no file before the first append)
+            return np.zeros(0, dtype=np.int64)
         path = self.directory / "tail.cells"
         stored = path.stat().st_size // 8 if path.exists() else 0
         if stored >= count:
