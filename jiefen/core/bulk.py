@@ -13,7 +13,10 @@ import datetime as dt
 import functools
 import operator
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
 import orjson
@@ -241,16 +244,118 @@ def _copy_rows(
     quote = connection.ops.quote_name
     table, pk_column = model._meta.db_table, model._meta.pk.column  # type: ignore[union-attr]
     with connection.cursor() as cursor:
-        # The sequence behind the id column (serial or identity); names come from the model.
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [quote(table), pk_column, len(rows)],
+            "SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
+            [_id_sequence(cursor, table, pk_column), len(rows)],
         )
         ids = [pk for (pk,) in cursor.fetchall()]
-        with cursor.copy(f"COPY {quote(table)} ({quote(pk_column)}, {names}) FROM STDIN") as copy:
+        statement = f"COPY {quote(table)} ({quote(pk_column)}, {names}) FROM STDIN"
+        if _overlap.active:
+            _overlap.start(statement, ids, rows)
+        else:
+            with connection.wrap_database_errors:  # (Django's errors, as for its own statements)
+                _copy_in(cursor.cursor, statement, ids, rows)
+    return ids
+
+
+def _copy_in(
+    cursor: Any,
+    statement: str,
+    ids: Sequence[int],
+    rows: Sequence[Sequence[Any]],
+    started: threading.Event | None = None,
+) -> None:
+    """``COPY`` the rows in with their ids, on a psycopg cursor (which holds its connection's lock from the
+    start of the ``COPY`` until the server has inserted the last row); ``started`` is set once it holds it,
+    and the cursor is closed after."""
+    try:
+        with cursor.copy(statement) as copy:
+            if started is not None:
+                started.set()
             for pk, row in zip(ids, rows, strict=True):
                 copy.write_row((pk, *row))
-    return ids
+    finally:
+        if started is not None:
+            started.set()
+            cursor.close()
+
+
+class _Overlap(threading.local):
+    """The state of ``overlapped_copies`` in this thread (Django's connections are per thread)."""
+
+    active = False
+    pending: Future[None] | None = None
+    _executor: ThreadPoolExecutor | None = None
+
+    def start(self, statement: str, ids: Sequence[int], rows: Sequence[Sequence[Any]]) -> None:
+        """Run the ``COPY`` in this thread's copier and return once it holds the connection."""
+        self.settle()
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="jiefen-copy")
+        started = threading.Event()
+        self.pending = self._executor.submit(
+            _copy_in, connection.connection.cursor(), statement, ids, rows, started
+        )
+        started.wait()
+
+    def settle(self, *, raise_error: bool = True) -> None:
+        """Wait for the ``COPY`` under way, if any; its error, if it failed, is raised here (as Django's)."""
+        pending, self.pending = self.pending, None
+        if pending is None:
+            return
+        error = pending.exception()
+        if error is not None and raise_error:
+            with connection.wrap_database_errors:
+                raise error
+
+
+_overlap = _Overlap()
+
+
+def _settling(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+    _overlap.settle()
+    return execute(sql, params, many, context)
+
+
+@contextmanager
+def overlapped_copies() -> Iterator[None]:
+    """Inside, on PostgreSQL, each ``COPY`` of ``insert_rows`` runs in a second thread while Python goes on
+    (building the next rows, analysing the cases) until this connection's next statement, which waits for it
+    and raises its error if it failed. The server inserting a batch's rows took a sixth of an import's time
+    in which the import only waited.
+
+    For a caller's transaction: enter it inside the ``atomic`` block, so the last ``COPY`` is waited for when
+    the block's body ends, before the commit (or the rollback, after an error)."""
+    if connection.vendor != "postgresql" or _overlap.active:
+        yield
+        return
+    _overlap.active = True
+    try:
+        with connection.execute_wrapper(_settling):
+            yield
+    except BaseException:
+        _overlap.settle(raise_error=False)
+        raise
+    else:
+        _overlap.settle()
+    finally:
+        _overlap.active = False
+        _overlap.pending = None
+
+
+_sequences: dict[tuple[str, str, str], str] = {}
+
+
+def _id_sequence(cursor: Any, table: str, pk_column: str) -> str:
+    """The sequence behind a table's id column (serial or identity), looked up once per database and table:
+    written into the statement that draws the ids, PostgreSQL looked it up again for every id drawn (a
+    fourteenth of the server's work in an import)."""
+    key = (connection.alias, connection.settings_dict["NAME"], table)
+    if key not in _sequences:
+        # Names come from the model.
+        cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [connection.ops.quote_name(table), pk_column])
+        _sequences[key] = cursor.fetchone()[0]
+    return _sequences[key]
 
 
 def _getter(attnames: Sequence[str]) -> Callable[[models.Model], tuple[Any, ...]]:

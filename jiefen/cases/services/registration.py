@@ -31,7 +31,7 @@ from jiefen.cases.services._core import (
 from jiefen.cases.workflow import CaseStatus
 from jiefen.clocks import services as clocks
 from jiefen.core import crypto
-from jiefen.core.bulk import build, find_or_insert, insert_instances, insert_together
+from jiefen.core.bulk import build, find_or_insert, insert_instances, insert_together, overlapped_copies
 from jiefen.core.errors import InvalidInput
 from jiefen.notify.events import notify_case_event
 
@@ -282,7 +282,7 @@ def register_cases(*, intakes: Sequence[Intake], actor: Actor) -> BulkRegistrati
         return BulkRegistration([], rejected)
     now = timezone.now()
     ahead = numbers_ahead(len(valid), now)
-    with transaction.atomic():
+    with transaction.atomic(), overlapped_copies():
         petitioners = _petitioners_bulk([None if it.is_anonymous else it.petitioner for _, it in valid])
         matters = [
             build(

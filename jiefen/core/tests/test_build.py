@@ -12,7 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from jiefen.cases.models import Case, Matter, Petitioner
-from jiefen.core.bulk import build, datetime_adapter, insert_instances, json_text
+from jiefen.core.bulk import build, datetime_adapter, insert_instances, json_text, overlapped_copies
 
 pytestmark = pytest.mark.django_db
 
@@ -150,6 +150,48 @@ def test_an_insert_is_logged_and_its_errors_are_djangos(db: Any) -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
         insert_instances([case("SJS-20261127-00001")])
     assert Case.objects.filter(receipt_number="SJS-20261127-00001").count() == 1
+
+
+def _cases(*numbers: str) -> list[Case]:
+    when = dt.datetime(2026, 11, 27, 1, 2, 3, tzinfo=dt.UTC)
+    return [
+        build(
+            Case,
+            receipt_number=n,
+            channel="web",
+            case_type="complaint",
+            title=n,
+            received_at=when,
+            created_at=when,
+        )
+        for n in numbers
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_overlapped_copies_are_waited_for_and_their_errors_are_raised(db: Any) -> None:
+    """Inside ``overlapped_copies`` (on PostgreSQL each ``COPY`` finishes in a second thread) the next
+    statement sees the rows; a ``COPY`` that fails raises its own error as Django's — at the next statement,
+    or at the end of the block — and its transaction stores nothing."""
+    with transaction.atomic(), overlapped_copies():
+        ids = insert_instances(_cases("SJS-20261127-00001", "SJS-20261127-00002"))
+        matters = [Matter(title="同一问题"), Matter(title="另一问题")]
+        insert_instances(matters)
+        assert Case.objects.filter(pk__in=ids).count() == 2
+    assert Matter.objects.filter(pk__in=[m.pk for m in matters]).count() == 2
+    with pytest.raises(IntegrityError), transaction.atomic(), overlapped_copies():
+        insert_instances([Matter(title="不留")])
+        insert_instances(_cases("SJS-20261127-00003", "SJS-20261127-00001"))  # a number already given
+        Case.objects.count()
+    with pytest.raises(IntegrityError), transaction.atomic(), overlapped_copies():
+        insert_instances(_cases("SJS-20261127-00004", "SJS-20261127-00002"))
+    assert set(Case.objects.values_list("receipt_number", flat=True)) == {
+        "SJS-20261127-00001",
+        "SJS-20261127-00002",
+    }
+    assert not Matter.objects.filter(title="不留").exists()
+    with pytest.raises(IntegrityError):  # (outside the block too: COPY's errors are Django's)
+        insert_instances(_cases("SJS-20261127-00005", "SJS-20261127-00001"))
 
 
 def test_json_text_reads_back_as_djangos_encoder_writes_it() -> None:
