@@ -53,8 +53,9 @@ def _stop(started: tuple[Reader, tuple[int | None, int | None]]) -> None:
     started[0].close()
 
 
-def look_ahead(intakes: Sequence[Intake], *, k: int) -> None:
-    """Start reading ``intakes`` (the next batch) in the session's second process."""
+def look_ahead(intakes: Sequence[Intake], *, k: int, min_score: float | None = None) -> None:
+    """Start reading ``intakes`` (the next batch) in the session's second process (``read``'s ``k`` and
+    ``min_score``)."""
     from jiefen.intelligence.enrich import case_text
 
     keys: list[Key] = []
@@ -68,7 +69,7 @@ def look_ahead(intakes: Sequence[Intake], *, k: int) -> None:
     if started is None:
         return
     reader, versions = started
-    future = reader.submit([text for text, _ in keys], [day for _, day in keys], k=k)
+    future = reader.submit([text for text, _ in keys], [day for _, day in keys], k=k, min_score=min_score)
     waiting = session_memo("language.ahead")  # key → its readings ahead, oldest first
     first = {key: position for position, key in reversed(list(enumerate(keys)))}
     for key, position in first.items():

@@ -75,9 +75,17 @@ class Reading:
         )
 
 
-def read(texts: Sequence[str], dates: Sequence[dt.date | None], models: Models, *, k: int) -> Reading:
+def read(
+    texts: Sequence[str],
+    dates: Sequence[dt.date | None],
+    models: Models,
+    *,
+    k: int,
+    min_score: float | None = None,
+) -> Reading:
     """Classify, extract, assess (with no earlier petitions counted: the caller knows those), vectorise and
-    search the ``k`` nearest indexed cases, for each of ``texts`` received on ``dates``."""
+    search the ``k`` nearest indexed cases (scoring at least ``min_score``), for each of ``texts`` received
+    on ``dates``."""
     texts = list(texts)
     suggestions = entities = extractions = risks = vectors = hits = None
     if models.classifier is not None:
@@ -99,7 +107,9 @@ def read(texts: Sequence[str], dates: Sequence[dt.date | None], models: Models, 
         vectors = _guarded("vectorising", lambda: models.vectorizer.transform(texts))  # type: ignore[union-attr]
     if vectors is not None and models.index is not None and len(texts):
         queries = vectors
-        hits = _guarded("similar-case search", lambda: models.index.search_many(queries, k))  # type: ignore[union-attr]
+        hits = _guarded(
+            "similar-case search", lambda: models.index.search_many(queries, k, min_score=min_score)
+        )  # type: ignore[union-attr]
     return Reading(suggestions, entities, extractions, risks, vectors, hits)
 
 
@@ -161,7 +171,9 @@ def _compact_and_clean(index: IVFIndex) -> None:
     index.cleanup()
 
 
-def _read_in_worker(texts: list[str], dates: list[dt.date | None], k: int) -> Reading:
+def _read_in_worker(
+    texts: list[str], dates: list[dt.date | None], k: int, min_score: float | None = None
+) -> Reading:
     if _worker_models is None:
         raise RuntimeError("the reader process has no models")
     index = _worker_models.index
@@ -170,7 +182,7 @@ def _read_in_worker(texts: list[str], dates: list[dt.date | None], k: int) -> Re
         # at five times the cells' size, the searches took three times as long. Merged (and partitioned anew
         # once the index has outgrown its cells), they take about as long as at the start.
         _guarded("index compaction", _compact_and_clean, index)
-    return read(texts, dates, _worker_models, k=k)
+    return read(texts, dates, _worker_models, k=k, min_score=min_score)
 
 
 class Reader:
@@ -183,8 +195,15 @@ class Reader:
             1, mp_context=get_context("spawn"), initializer=_open, initargs=(files,)
         )
 
-    def submit(self, texts: Sequence[str], dates: Sequence[dt.date | None], *, k: int) -> Future[Reading]:
-        return self._pool.submit(_read_in_worker, list(texts), list(dates), k)
+    def submit(
+        self,
+        texts: Sequence[str],
+        dates: Sequence[dt.date | None],
+        *,
+        k: int,
+        min_score: float | None = None,
+    ) -> Future[Reading]:
+        return self._pool.submit(_read_in_worker, list(texts), list(dates), k, min_score)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

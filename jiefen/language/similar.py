@@ -299,9 +299,16 @@ class IVFIndex:
         """The ``k`` most similar cases to one unit query vector, best first (cosine similarity)."""
         return self.search_many(np.asarray(query, dtype=np.float32).reshape(1, -1), k, nprobe=nprobe)[0]
 
-    def search_many(self, queries: np.ndarray, k: int = 10, *, nprobe: int | None = None) -> list[list[Hit]]:
+    def search_many(
+        self, queries: np.ndarray, k: int = 10, *, nprobe: int | None = None, min_score: float | None = None
+    ) -> list[list[Hit]]:
         """``search`` for each row of ``queries``: each probed cell (and the tail rows in it) is scored
-        against all the queries that probe it in one matrix product."""
+        against all the queries that probe it in one matrix product. ``min_score``: hits scoring below it are
+        left out (a caller that drops them anyway saves their transfer).
+
+        A cell's scores are merged into a query's best ``k`` only where one of them beats the ``k``-th best
+        so far (and ``min_score``): after the first cells that is rarely so, and the merge costs more than
+        the scoring."""
         store = self._current_store()
         queries = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.dim)
         n_queries = len(queries)
@@ -315,7 +322,8 @@ class IVFIndex:
         )
         tail_vectors, tail_ids = store.tail()
         if n_queries == 1:
-            return [_search_one(store, queries[0], probes[0], tail_vectors, tail_ids, k)]
+            found = _search_one(store, queries[0], probes[0], tail_vectors, tail_ids, k)
+            return [[hit for hit in found if min_score is None or hit.score >= min_score]]
         tail_groups: dict[int, np.ndarray] = {}
         if len(tail_ids):
             tail_cells = np.asarray(store.tail_cells(tail_vectors))
@@ -324,6 +332,8 @@ class IVFIndex:
             tail_groups = {c: order[bounds[c] : bounds[c + 1]] for c in np.unique(tail_cells).tolist()}
         best_scores = np.full((n_queries, k), -np.inf, dtype=np.float32)
         best_ids = np.full((n_queries, k), -1, dtype=np.int64)
+        # The score a hit must reach to be among a query's best so far (scores are rounded to 4 places).
+        entry = np.full(n_queries, -np.inf if min_score is None else min_score - 5e-5, dtype=np.float32)
         flat_cells = probes.ravel()
         flat_queries = np.repeat(np.arange(n_queries), probes.shape[1])
         order = np.argsort(flat_cells, kind="stable")
@@ -341,18 +351,29 @@ class IVFIndex:
             if not len(ids):
                 continue
             scores = queries[who] @ np.asarray(vectors).T
+            entering = (scores >= entry[who, None]).any(axis=1)
+            if not entering.any():
+                continue
+            who, scores = who[entering], scores[entering]
+            if scores.shape[1] > k:  # (only a query's best k of the cell can enter its best k)
+                part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+                scores, cell_ids = np.take_along_axis(scores, part, axis=1), np.asarray(ids)[part]
+            else:
+                cell_ids = np.broadcast_to(ids, scores.shape)
             merged_scores = np.concatenate([best_scores[who], scores], axis=1)
-            merged_ids = np.concatenate([best_ids[who], np.broadcast_to(ids, scores.shape)], axis=1)
+            merged_ids = np.concatenate([best_ids[who], cell_ids], axis=1)
             top = np.argpartition(-merged_scores, k - 1, axis=1)[:, :k]
             best_scores[who] = np.take_along_axis(merged_scores, top, axis=1)
             best_ids[who] = np.take_along_axis(merged_ids, top, axis=1)
+            entry[who] = np.maximum(entry[who], best_scores[who].min(axis=1))
         ranked = np.argsort(-best_scores, axis=1, kind="stable")
         ranked_ids = np.take_along_axis(best_ids, ranked, axis=1).tolist()
         ranked_scores = np.round(
             np.take_along_axis(best_scores, ranked, axis=1).astype(np.float64), 4
         ).tolist()
+        floor = -np.inf if min_score is None else min_score
         return [
-            [Hit(i, score) for i, score in zip(ids, scores, strict=True) if i >= 0]
+            [Hit(i, score) for i, score in zip(ids, scores, strict=True) if i >= 0 and score >= floor]
             for ids, scores in zip(ranked_ids, ranked_scores, strict=True)
         ]
 

@@ -136,7 +136,9 @@ class _Picked(list[str]):
 class _EchoReader:
     """A reader whose reading of a text is the text itself."""
 
-    def submit(self, texts: list[str], days: list[Any], k: int) -> Future[_Picked]:
+    def submit(
+        self, texts: list[str], days: list[Any], k: int, min_score: float | None = None
+    ) -> Future[_Picked]:
         future: Future[_Picked] = Future()
         future.set_result(_Picked(texts))
         return future

@@ -118,6 +118,22 @@ def test_batch_search_matches_one_by_one_and_searches_the_tail_by_cell(tmp_path:
     ]
 
 
+def test_a_batch_search_leaves_out_hits_below_the_minimum_score(tmp_path: Path) -> None:
+    """With ``min_score`` a batch search returns what it returns without, less the hits scoring below it
+    (in order, to the rounded score: a hit the caller keeps is never pruned early)."""
+    vectors = unit_vectors(3000, 16, 4)
+    index = IVFIndex.create(tmp_path / "ix", vectors[:2500], np.arange(2500), nlist=30)
+    index.add(vectors[2500:], np.arange(2500, 3000))
+    queries = unit_vectors(40, 16, 6)
+    every = index.search_many(queries, 20, nprobe=8)
+    scores = sorted(h.score for hits in every for h in hits)
+    floor = scores[len(scores) // 2]  # half the hits score below it
+    some = index.search_many(queries, 20, nprobe=8, min_score=floor)
+    assert some == [[h for h in hits if h.score >= floor] for hits in every]
+    assert 0 < sum(map(len, some)) < sum(map(len, every))
+    assert index.search_many(queries[:1], 20, nprobe=8, min_score=floor) == some[:1]
+
+
 def test_compaction_partitions_an_outgrown_index_anew(tmp_path: Path) -> None:
     """Merging the append log keeps the cells while the index suits them; once it has outgrown them (about
     2·√n cells would suit it, ``REPARTITION_GROWTH`` times as many) the cells are trained anew, so a probe
