@@ -102,9 +102,15 @@ def text_overlap(a: str, b: str) -> float:
     return len(ga & gb) / len(ga | gb) if ga and gb else float(model_text(a) == model_text(b))
 
 
+# A shared phrase is shown up to this many characters: a reader recognises the problem from its start, and two
+# copies of one message share all of it.
+PHRASE_CHARS = 24
+
+
 def shared_phrases(query: str, candidate: str, limit: int = 3) -> list[str]:
-    """Maximal phrases (≥ 4 characters) both texts contain, longest first."""
-    return sorted(dict.fromkeys(common_runs(query, candidate)), key=len, reverse=True)[:limit]
+    """Maximal phrases (≥ 4 characters) both texts contain, longest first, each cut to ``PHRASE_CHARS``."""
+    longest = sorted(dict.fromkeys(common_runs(query, candidate)), key=len, reverse=True)[:limit]
+    return [p if len(p) <= PHRASE_CHARS else p[: PHRASE_CHARS - 1] + "…" for p in longest]
 
 
 # --- the parts ------------------------------------------------------------------------------------------------
@@ -411,15 +417,8 @@ def _related(text: str, chosen: Sequence[_Candidate], texts_of: dict[int, str]) 
         )
         if len(found) == SHOWN:
             break
-    if not found:
-        return {}
-    return {
-        "cases": found,
-        "reasons": [
-            f"{KIND_LABELS[f['kind']]}：{f['label']}（相似度 {f['score']:.2f}；{'；'.join(f['evidence'])}）"
-            for f in found
-        ],
-    }
+    # (each case carries its own evidence: the case page shows it, and only for the cases the reader may see)
+    return {"cases": found} if found else {}
 
 
 def _place_keys_of(names: Any) -> set[str]:
@@ -459,7 +458,9 @@ def language_enrichment(cases: Sequence[Case]) -> list[dict[str, Any]]:
     days = [ahead.day_of(cases[i].received_at) for i in todo]
     try:
         made_ahead = ahead.take(list(zip(todo_texts, days, strict=True)))
-        reading = made_ahead or read(todo_texts, days, engine.models(), k=SEARCH_K)
+        reading = made_ahead or read(
+            todo_texts, days, engine.models(), k=SEARCH_K, min_score=MIN_RELATED_SCORE
+        )
         trained, vectorizer_version = engine.versions()
     except Exception:
         log.exception("language analysis failed")
@@ -513,7 +514,7 @@ def language_enrichment(cases: Sequence[Case]) -> list[dict[str, Any]]:
 
 def look_ahead(intakes: Sequence[Intake]) -> None:
     """``language_enrichment``'s look-ahead in a bulk import (see ``intelligence.ahead``)."""
-    ahead.look_ahead(intakes, k=SEARCH_K)
+    ahead.look_ahead(intakes, k=SEARCH_K, min_score=MIN_RELATED_SCORE)
 
 
 def _after_commit(

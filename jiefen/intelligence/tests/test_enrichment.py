@@ -113,7 +113,8 @@ def test_related_cases_at_intake_name_the_same_place_and_the_same_person(
     similar = case.enrichment["similar"]
     kinds = {c["label"]: c["kind"] for c in similar["cases"]}
     assert kinds[first.receipt_number] == "same_problem_same_place"
-    assert any("同一地点：魅力之城小区" in r for r in similar["reasons"])
+    evidence = next(c["evidence"] for c in similar["cases"] if c["label"] == first.receipt_number)
+    assert "同一地点：魅力之城小区" in evidence
     again = make_case(
         title="再次反映魅力之城小区油烟问题",
         content="上个月反映的魅力之城小区烧烤店油烟问题还没解决，依旧深夜营业。",
@@ -252,3 +253,13 @@ def test_in_the_background_a_double_submission_in_the_same_batch_is_found_and_me
     assert second.enrichment["similar"]["cases"][0]["case_id"] == first.pk
     assert second.enrichment["similar"]["cases"][0]["kind"] == "near_duplicate"
     assert second.status == CaseStatus.MERGED and second.merged_into_id == first.pk
+
+
+def test_shared_phrases_are_cut_to_a_readable_length() -> None:
+    """Two copies of one long message share all of it: the evidence shows the phrase's start, not the whole
+    message again."""
+    text = "市民反映：金顶街小区停车难问题已经持续十多天，多次反映没有解决，请有关部门尽快处理。"
+    (phrase,) = enrich.shared_phrases(text, text)
+    assert len(phrase) == enrich.PHRASE_CHARS and phrase.endswith("…")
+    assert "".join(c for c in text if c not in "：，。").startswith(phrase[:-1])  # (cleaned of punctuation)
+    assert enrich.shared_phrases("魅力之城小区油烟扰民", "油烟扰民严重") == ["油烟扰民"]
