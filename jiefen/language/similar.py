@@ -444,7 +444,11 @@ def _train_centroids(vectors: np.ndarray, nlist: int, seed: int) -> np.ndarray:
 
     rng = np.random.default_rng(seed)
     sample = vectors[rng.choice(len(vectors), size=min(len(vectors), max(nlist * 16, 10_000)), replace=False)]
-    kmeans = MiniBatchKMeans(n_clusters=nlist, random_state=seed, batch_size=8192, n_init=1, max_iter=10)
+    # k-means++ seeds the cells from 3 samples per cell, not from the whole sample (8,192 × 3): 7.5 → 1.1 s of
+    # CPU for 692 cells at 120,000 cases, with the same recall@10 (0.979–0.980 at nprobe 32, bench/similar.py).
+    kmeans = MiniBatchKMeans(
+        n_clusters=nlist, random_state=seed, batch_size=8192, n_init=1, max_iter=10, init_size=3 * nlist
+    )
     kmeans.fit(sample)
     centroids = kmeans.cluster_centers_.astype(np.float32)
     norms = np.linalg.norm(centroids, axis=1, keepdims=True)
