@@ -4,8 +4,8 @@ In a bulk session (``cases.services.enrichment.bulk_session``) the import hands 
 ``look_ahead`` before it registers the batch before it; a ``language.reading.Reader`` (one process, started on
 first use with the models active then, closed with the session) classifies, extracts, vectorises and searches
 them meanwhile. When the batch is registered, the enricher ``take``s the reading instead of doing the work
-itself. The reader's search ran before the batch in between was indexed; the enricher adds that batch's
-cases itself (``enrich._recent_mates``). A reading made with models that are no longer active, or that
+itself. The reader's search ran before the batch in between was indexed; the reader compared the two
+batches' texts, and the enricher adds that batch's cases (``enrich._recent_mates``). A reading made with models that are no longer active, or that
 failed, is not used: the enricher reads inline, as outside a session.
 """
 

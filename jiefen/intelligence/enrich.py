@@ -28,7 +28,7 @@ from jiefen.cases.models import Case, Category, Channel, MatterStatus, Urgency
 from jiefen.cases.services.enrichment import after_commit, in_bulk_session, session_memo
 from jiefen.intelligence import ahead, engine
 from jiefen.language import risk as risk_mod
-from jiefen.language.reading import read
+from jiefen.language.reading import Reading, nearest, read
 from jiefen.language.similar import char_grams, common_runs
 from jiefen.language.text import model_text, normalize
 
@@ -191,7 +191,7 @@ def related_many(
     places: Sequence[set[str]],
     searched: Sequence[Sequence[tuple[int, float]]] | None,
     *,
-    made_ahead: bool = False,
+    made_ahead: Reading | None = None,
 ) -> list[dict[str, Any]]:
     """Repeats and related cases for each new case: (a) the same person's earlier cases on the problem,
     (b) other people's cases on the problem at the same place, (c) cases on the same facts already final
@@ -201,8 +201,8 @@ def related_many(
     hits: list[dict[int, float]] = [{} for _ in cases]
     for found, row_hits in zip(hits, searched or [[] for _ in cases], strict=True):
         found.update((case_id, score) for case_id, score in row_hits if score >= MIN_RELATED_SCORE)
-    if made_ahead:
-        _recent_mates(vectors, hits)
+    if made_ahead is not None:
+        _recent_mates(made_ahead, hits)
     person_cases = _latest_cases({c.petitioner_id for c in cases if c.petitioner_id})
     # Saved cases (the background analysis) relate only to earlier ones; their batch-mates are in the database
     # but not yet in the index, so they are compared here.
@@ -276,24 +276,21 @@ def _batch_mates(cases: Sequence[Case], vectors: np.ndarray, hits: list[dict[int
             found[int(pks[j])] = round(float(scores[i, j]), 4)
 
 
-def _recent_mates(vectors: np.ndarray, hits: list[dict[int, float]]) -> None:
+def _recent_mates(reading: Reading, hits: list[dict[int, float]]) -> None:
     """Add to each case's hits the cases of the import's batch before (indexed after the search made ahead
-    of it), keeping the best ``SEARCH_K`` as a search of the whole index would."""
+    of it), keeping the best ``SEARCH_K`` as a search of the whole index would. The reader compared the two
+    batches' texts already (``Reading.recent``) where it read that batch too; else they are compared here."""
     recent = session_memo("related.recent").get("batch")
     if recent is None:
         return
-    pks, recent_vectors = recent
-    scores = vectors @ recent_vectors.T
-    if scores.shape[1] > SEARCH_K:  # only the best SEARCH_K of the batch can be among the best overall
-        top = np.argpartition(-scores, SEARCH_K - 1, axis=1)[:, :SEARCH_K]
+    number, cases_at, pks, recent_vectors = recent
+    if reading.recent is not None and number is not None and reading.recent_of == number:
+        mates = [[(pk, score) for p, score in row for pk in cases_at.get(p, ())] for row in reading.recent]
     else:
-        top = np.broadcast_to(np.arange(scores.shape[1]), scores.shape)
-    top_scores = np.round(np.take_along_axis(scores, top, axis=1).astype(np.float64), 4).tolist()
-    top_pks = pks[top].tolist()
-    for found, row_pks, row_scores in zip(hits, top_pks, top_scores, strict=True):
-        found.update(
-            (pk, score) for pk, score in zip(row_pks, row_scores, strict=True) if score >= MIN_RELATED_SCORE
-        )
+        top = nearest(reading.vectors, recent_vectors, SEARCH_K, MIN_RELATED_SCORE)  # type: ignore[arg-type]
+        mates = [[(int(pks[p]), score) for p, score in row] for row in top]
+    for found, row in zip(hits, mates, strict=True):
+        found.update(row)
         if len(found) > SEARCH_K:
             best = sorted(found.items(), key=lambda kv: -kv[1])[:SEARCH_K]
             found.clear()
@@ -487,11 +484,11 @@ def language_enrichment(cases: Sequence[Case]) -> list[dict[str, Any]]:
                 reading.vectors,
                 places,
                 reading.hits,
-                made_ahead=made_ahead is not None,
+                made_ahead=made_ahead,
             )
             for i, similar in zip(todo, found_related, strict=True):
                 results[i]["similar"] = similar
-            _after_commit([cases[i] for i in todo], reading.vectors, vectorizer_version, found_related)
+            _after_commit([cases[i] for i in todo], reading, vectorizer_version, found_related)
             _remember([cases[i] for i in todo], todo_texts, places)
         except Exception:
             log.exception("similar-case search failed")
@@ -518,10 +515,13 @@ def look_ahead(intakes: Sequence[Intake]) -> None:
 
 
 def _after_commit(
-    cases: Sequence[Case], vectors: np.ndarray, version: int, similar: Sequence[dict[str, Any]]
+    cases: Sequence[Case], reading: Reading, version: int, similar: Sequence[dict[str, Any]]
 ) -> None:
     """Once the registration has committed (and the cases have their ids): add their vectors to the shared
-    index, and merge double submissions into the earlier cases."""
+    index, and merge double submissions into the earlier cases. In an import, the batch is remembered for
+    the next one's ``_recent_mates``."""
+    vectors = reading.vectors
+    assert vectors is not None
 
     def add() -> None:
         index = engine.index()
@@ -532,7 +532,16 @@ def _after_commit(
         if saved:
             pks = [cases[i].pk for i in saved]
             index.add(vectors[saved], pks)
-            session_memo("related.recent")["batch"] = (np.asarray(pks, dtype=np.int64), vectors[saved])
+            # (where the reader read the batch: its cases by their texts' positions in what it was given)
+            cases_at: dict[int, list[int]] = {}
+            for i in saved if reading.positions is not None else ():
+                cases_at.setdefault(reading.positions[i], []).append(cases[i].pk)  # type: ignore[index, arg-type]
+            session_memo("related.recent")["batch"] = (
+                reading.number,
+                cases_at,
+                np.asarray(pks, dtype=np.int64),
+                vectors[saved],
+            )
 
     after_commit(add)
     for case, found in zip(cases, similar, strict=True):

@@ -48,6 +48,13 @@ class Reading:
     risks: list[risk_mod.RiskReport] | None
     vectors: np.ndarray | None
     hits: list[list[tuple[int, float]]] | None  # (case id, score) pairs: ``similar.Hit``s where read
+    # A ``Reader``'s: the number of its submission this reading is of, and, where it had read one before,
+    # that one's number and each text's nearest texts in it ((position, score) pairs, like ``hits``).
+    number: int | None = None
+    recent_of: int | None = None
+    recent: list[list[tuple[int, float]]] | None = None
+    # Set by ``pick``: the position in the submission of each text picked.
+    positions: list[int] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         # What crosses to the import's process is what it uses, in the forms that unpickle fastest (its share
@@ -72,6 +79,10 @@ class Reading:
             each(self.risks),
             None if self.vectors is None else self.vectors[rows],
             each(self.hits),
+            self.number,
+            self.recent_of,
+            each(self.recent),
+            rows,
         )
 
 
@@ -146,6 +157,8 @@ class ModelFiles:
 
 
 _worker_models: Models | None = None
+# The reader process's last submission with vectors: its number and vectors.
+_previous: tuple[int, np.ndarray] | None = None
 
 
 # The garbage collector's first threshold while a bulk import runs, in its own process and in the reader
@@ -172,7 +185,7 @@ def _compact_and_clean(index: IVFIndex) -> None:
 
 
 def _read_in_worker(
-    texts: list[str], dates: list[dt.date | None], k: int, min_score: float | None = None
+    texts: list[str], dates: list[dt.date | None], k: int, min_score: float | None = None, number: int = 0
 ) -> Reading:
     if _worker_models is None:
         raise RuntimeError("the reader process has no models")
@@ -182,15 +195,48 @@ def _read_in_worker(
         # at five times the cells' size, the searches took three times as long. Merged (and partitioned anew
         # once the index has outgrown its cells), they take about as long as at the start.
         _guarded("index compaction", _compact_and_clean, index)
-    return read(texts, dates, _worker_models, k=k, min_score=min_score)
+    global _previous
+    reading = read(texts, dates, _worker_models, k=k, min_score=min_score)
+    if reading.vectors is not None:
+        reading.number = number
+        if _previous is not None:
+            reading.recent_of = _previous[0]
+            reading.recent = _guarded(
+                "comparison with the batch before", nearest, reading.vectors, _previous[1], k, min_score
+            )
+        _previous = (number, reading.vectors)
+    return reading
+
+
+def nearest(
+    vectors: np.ndarray, others: np.ndarray, k: int, min_score: float | None = None
+) -> list[list[tuple[int, float]]]:
+    """For each of ``vectors``, the positions in ``others`` of its ``k`` nearest (scoring at least
+    ``min_score``) with their scores, as a search of an index holding them would find them (exactly: these
+    are few). A bulk import's reading compares each batch with the batch before, which its search may have
+    run too early to find in the index."""
+    scores = vectors @ others.T
+    if scores.shape[1] > k:  # (only the best k can be among the best k overall)
+        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    else:
+        top = np.broadcast_to(np.arange(scores.shape[1]), scores.shape)
+    top_scores = np.round(np.take_along_axis(scores, top, axis=1).astype(np.float64), 4).tolist()
+    floor = -np.inf if min_score is None else min_score
+    return [
+        [(p, score) for p, score in zip(positions, row, strict=True) if score >= floor]
+        for positions, row in zip(top.tolist(), top_scores, strict=True)
+    ]
 
 
 class Reader:
     """One second process that runs ``read`` over batches handed to it, with the models of ``files``
-    (loaded once, when it starts). Started fresh (``spawn``), so it inherits no open connections or locks."""
+    (loaded once, when it starts). Started fresh (``spawn``), so it inherits no open connections or locks.
+    The submissions are numbered; each reading also holds its texts' nearest in the submission before
+    (``Reading.recent``)."""
 
     def __init__(self, files: ModelFiles):
         self.files = files
+        self._submitted = 0
         self._pool = ProcessPoolExecutor(
             1, mp_context=get_context("spawn"), initializer=_open, initargs=(files,)
         )
@@ -203,7 +249,8 @@ class Reader:
         k: int,
         min_score: float | None = None,
     ) -> Future[Reading]:
-        return self._pool.submit(_read_in_worker, list(texts), list(dates), k, min_score)
+        self._submitted += 1
+        return self._pool.submit(_read_in_worker, list(texts), list(dates), k, min_score, self._submitted)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -15,7 +15,7 @@ import pytest
 
 from jiefen.cases.models import Case
 from jiefen.cases.services import enrichment
-from jiefen.intelligence import ahead, engine, services
+from jiefen.intelligence import ahead, engine, enrich, services
 from jiefen.intelligence.enrich import SEARCH_K, _classifications, _details, _texts, case_text
 from jiefen.language import extract
 from jiefen.language.reading import read
@@ -64,6 +64,14 @@ def test_an_import_reads_ahead_and_each_case_finds_the_batch_written_meanwhile(
         return sessions[-1]
 
     monkeypatch.setattr(enrichment, "_Session", kept_session)
+    compared_here: list[int] = []
+    real_nearest = enrich.nearest
+
+    def nearest_here(vectors: Any, *args: Any) -> Any:
+        compared_here.append(len(vectors))
+        return real_nearest(vectors, *args)
+
+    monkeypatch.setattr(enrich, "nearest", nearest_here)
     path = tmp_path / "hotline.csv"
     with path.open("w", encoding="utf-8", newline="") as f:
         csv.writer(f).writerows([HEADER, *[(i, t, c, f"2020-01-0{i[1]} 09:00") for i, t, c in ROWS]])
@@ -79,6 +87,9 @@ def test_an_import_reads_ahead_and_each_case_finds_the_batch_written_meanwhile(
     related = {c["case_id"]: c["kind"] for c in cases["W5"].enrichment["similar"]["cases"]}
     assert related[indexed.pk] == "same_problem_same_place"
     assert related[cases["W3"].pk] == "same_problem_same_place"  # written while W5 was read
+    # the second batch was compared with the first (read inline) here; the third with the second by the
+    # reader, which had read both
+    assert compared_here == [2]
     # each batch's details and texts were kept for the next batches: what they would have read back
     remembered = sessions[0].memos["related.details"]
     imported = {c.pk for c in cases.values()}

@@ -133,3 +133,22 @@ def test_the_reader_compacts_an_index_whose_append_log_outweighs_its_cells(
         [12, 22],
         [13, 23],
     ]
+
+
+def test_the_reader_compares_each_submission_with_the_one_before(
+    files: ModelFiles, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bulk import's reading searches the index before the batch in between is in it: the reader gives
+    each text its nearest texts of the submission before, by position, with the search's scores."""
+    models = files.load()
+    monkeypatch.setattr(reading, "_worker_models", models)
+    monkeypatch.setattr(reading, "_previous", None)
+    first = reading._read_in_worker(TEXTS[:2], DAYS[:2], 2, None, 7)
+    assert (first.number, first.recent_of, first.recent) == (7, None, None)
+    second = reading._read_in_worker(TEXTS[1:], DAYS[1:], 2, 0.5, 8)
+    assert (second.number, second.recent_of) == (8, 7)
+    assert second.recent is not None and second.recent[0] == [(1, 1.0)]  # TEXTS[1], the same text
+    assert all(score >= 0.5 for row in second.recent for _, score in row)
+    picked = second.pick([2, 0])
+    assert (picked.positions, picked.number, picked.recent_of) == ([2, 0], 8, 7)
+    assert picked.recent == [second.recent[2], second.recent[0]]
