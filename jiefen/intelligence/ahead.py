@@ -42,7 +42,14 @@ class Waiting(NamedTuple):
 
 
 def day_of(received_at: dt.datetime | None) -> dt.date | None:
-    return timezone.localdate(received_at) if received_at else None
+    return days_of([received_at])[0]
+
+
+def days_of(moments: Sequence[dt.datetime | None]) -> list[dt.date | None]:
+    """The local day of each moment (None stays None): ``timezone.localdate``, with the current time zone
+    looked up once (each look-up reads a context-local, ten times the cost of the conversion)."""
+    tz = timezone.get_current_timezone()
+    return [timezone.localtime(moment, tz).date() if moment else None for moment in moments]
 
 
 def _start() -> tuple[Reader, tuple[int | None, int | None]]:
@@ -58,11 +65,10 @@ def look_ahead(intakes: Sequence[Intake], *, k: int, min_score: float | None = N
     ``min_score``)."""
     from jiefen.intelligence.enrich import case_text
 
-    keys: list[Key] = []
-    for intake in intakes:
-        text = case_text(intake.title, intake.content)
-        if text:
-            keys.append((text, day_of(intake.received_at or timezone.now())))
+    now = timezone.now()
+    texts = [case_text(intake.title, intake.content) for intake in intakes]
+    days = days_of([intake.received_at or now for intake in intakes])
+    keys: list[Key] = [(text, day) for text, day in zip(texts, days, strict=True) if text]
     if not keys or multiprocessing.current_process().daemon:
         return  # (a Celery prefork worker's processes are daemons, which may not start processes)
     started = session_resource("language.reader", _start, _stop)

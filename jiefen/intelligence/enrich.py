@@ -452,7 +452,7 @@ def language_enrichment(cases: Sequence[Case]) -> list[dict[str, Any]]:
     if not todo:
         return results
     todo_texts = [texts[i] for i in todo]
-    days = [ahead.day_of(cases[i].received_at) for i in todo]
+    days = ahead.days_of([cases[i].received_at for i in todo])
     try:
         made_ahead = ahead.take(list(zip(todo_texts, days, strict=True)))
         reading = made_ahead or read(
