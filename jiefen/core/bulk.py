@@ -558,7 +558,10 @@ def refresh_statistics(model: type[models.Model], *fields: str) -> None:
 
 
 def estimated_rows(model: type[models.Model]) -> int:
-    """PostgreSQL's estimate of the rows in the model's table, from its statistics (0 where it has none)."""
+    """PostgreSQL's estimate of the rows in the model's table, from its statistics (0 where it has none, and
+    elsewhere: SQLite keeps no such estimate)."""
+    if connection.vendor != "postgresql":
+        return 0
     with connection.cursor() as cursor:
         cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table])
         row = cursor.fetchone()

@@ -396,7 +396,7 @@ class _Statistics:
         self.wanted = connection.vendor == "postgresql"
         # (as many cases as the statistics say: counting them takes seconds at millions; an estimate that is
         # too low only refreshes them sooner)
-        self.cases = estimated_rows(Case) if self.wanted else 0
+        self.cases = estimated_rows(Case)
         self.created = 0  # the run's cases when the statistics were last refreshed
 
     def added(self, created: int) -> None:
