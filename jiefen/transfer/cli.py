@@ -24,7 +24,7 @@ def add_commands(add: object) -> None:
     p.add_argument("--channel", help="channel of the imported cases (default: import)")
     p.add_argument("--case-type", help="case type of the imported cases (default: complaint)")
     p.add_argument("--rejects", help="where to write the refused rows with their reasons (CSV)")
-    p.add_argument("--batch-size", type=int, default=500)
+    p.add_argument("--batch-size", type=int, help="rows per transaction (default: the import's own, 2,000)")
     p.add_argument("--no-progress", action="store_true")
     e = add("export", cmd_export, "export cases as CSV, one row per case; written to the audit log")  # type: ignore[operator]
     e.add_argument("--output", required=True, help="the CSV file to write")
@@ -71,7 +71,10 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"error: {getattr(exc, 'message', exc)}", file=sys.stderr)
         return 2
     run = services.execute_run(
-        run, progress=not args.no_progress, rejects_path=args.rejects, batch_size=max(1, args.batch_size)
+        run,
+        progress=not args.no_progress,
+        rejects_path=args.rejects,
+        batch_size=services.BATCH_SIZE if args.batch_size is None else max(1, args.batch_size),
     )
     if run.error:
         print(f"error: {run.error}", file=sys.stderr)

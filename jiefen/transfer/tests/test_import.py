@@ -386,3 +386,26 @@ def test_only_admins_may_import(dispatcher: Any) -> None:
     client = Client()
     client.force_login(dispatcher)
     assert client.get("/transfer/import/").status_code == 403
+
+
+def test_the_command_writes_batches_of_the_imports_size_unless_told(
+    db: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``jiefen import`` commits the batches the import is tuned for (``BATCH_SIZE``), or ``--batch-size``."""
+    sizes: list[int] = []
+    real = services.register_cases
+
+    def counting(**kwargs: Any) -> Any:
+        sizes.append(len(kwargs["intakes"]))
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "register_cases", counting)
+    monkeypatch.setattr(services, "BATCH_SIZE", 1)
+    path = write_csv(tmp_path / "hotline.csv", ROWS)
+    quiet = ["--map", MAP, "--no-progress", "--rejects", str(tmp_path / "rejects.csv")]
+    assert main(["import", "--file", str(path), *quiet]) == 0
+    assert len(sizes) >= 4 and max(sizes) == 1  # (one call per row its checks before registering passed)
+    path = write_csv(tmp_path / "again.csv", [[f"Z{row[0]}", *row[1:]] for row in ROWS])
+    calls = len(sizes)
+    assert main(["import", "--file", str(path), *quiet, "--batch-size", "10"]) == 0
+    assert len(sizes) == calls + 1 and sizes[-1] > 1
