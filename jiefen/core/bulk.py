@@ -321,8 +321,8 @@ def _settling(execute: Callable[..., Any], sql: str, params: Any, many: bool, co
 def overlapped_copies() -> Iterator[None]:
     """Inside, on PostgreSQL, each ``COPY`` of ``insert_rows`` runs in a second thread while Python goes on
     (building the next rows, analysing the cases) until this connection's next statement, which waits for it
-    and raises its error if it failed. The server inserting a batch's rows took a sixth of an import's time
-    in which the import only waited.
+    and raises its error if it failed. The import waited for the server to insert each batch's rows in a
+    seventh of its time.
 
     For a caller's transaction: enter it inside the ``atomic`` block, so the last ``COPY`` is waited for when
     the block's body ends, before the commit (or the rollback, after an error)."""

@@ -5,8 +5,9 @@ In a bulk session (``cases.services.enrichment.bulk_session``) the import hands 
 first use with the models active then, closed with the session) classifies, extracts, vectorises and searches
 them meanwhile. When the batch is registered, the enricher ``take``s the reading instead of doing the work
 itself. The reader's search ran before the batch in between was indexed; the reader compared the two
-batches' texts, and the enricher adds that batch's cases (``enrich._recent_mates``). A reading made with models that are no longer active, or that
-failed, is not used: the enricher reads inline, as outside a session.
+batches' texts, and the enricher adds that batch's cases (``enrich._recent_mates``). A reading made with
+models that are no longer active, or that failed, is not used: the enricher reads inline, as outside a
+session.
 """
 
 from __future__ import annotations

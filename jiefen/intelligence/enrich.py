@@ -534,8 +534,9 @@ def _after_commit(
             index.add(vectors[saved], pks)
             # (where the reader read the batch: its cases by their texts' positions in what it was given)
             cases_at: dict[int, list[int]] = {}
-            for i in saved if reading.positions is not None else ():
-                cases_at.setdefault(reading.positions[i], []).append(cases[i].pk)  # type: ignore[index, arg-type]
+            if reading.positions is not None:
+                for i in saved:
+                    cases_at.setdefault(reading.positions[i], []).append(cases[i].pk)  # type: ignore[arg-type]
             session_memo("related.recent")["batch"] = (
                 reading.number,
                 cases_at,

@@ -117,10 +117,8 @@ def read(
     if models.vectorizer is not None:
         vectors = _guarded("vectorising", lambda: models.vectorizer.transform(texts))  # type: ignore[union-attr]
     if vectors is not None and models.index is not None and len(texts):
-        queries = vectors
-        hits = _guarded(
-            "similar-case search", lambda: models.index.search_many(queries, k, min_score=min_score)
-        )  # type: ignore[union-attr]
+        queries, index = vectors, models.index
+        hits = _guarded("similar-case search", lambda: index.search_many(queries, k, min_score=min_score))
     return Reading(suggestions, entities, extractions, risks, vectors, hits)
 
 
