@@ -11,7 +11,9 @@ so every submission and row gets the full analysis. The portal is measured twice
 in the request (the embedded default), and in the background (``JIEFEN_INTAKE_ENRICHMENT=background`` with
 one Celery worker on Redis), where the figure "all analysed" is the rate at which the worker caught up.
 The import enriches every row inline, reading each next batch in a second process while it writes the
-current one (``intelligence.ahead``), as ``jiefen import`` does.
+current one (``intelligence.ahead``), as ``jiefen import`` does. Its CPU time is printed per process (the
+import's, its reader's, and on PostgreSQL the server backend's) beside the wall time: on two cores they share,
+that shows which of them the import waited for.
 
 gunicorn runs 2 workers with threads as the README deploys them (``--web-threads``): 4 per worker on
 PostgreSQL, 1 on SQLite.
@@ -30,12 +32,14 @@ import http.client
 import os
 import random
 import re
+import resource
 import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -286,9 +290,21 @@ def bench_import(rows: int, scratch: Path) -> dict[str, float]:
     write_csv(path, rows)
     columns = services.parse_mapping(MAPPING)
     run = services.start_run(path=path, columns=columns, source="12345", channel="hotline_12345")
+    backend = _backend_cpu()
+    cpu = (time.process_time(), _children_cpu(), backend())
     t0 = time.perf_counter()
     run = services.execute_run(run, progress=False)
     seconds = time.perf_counter() - t0
+    main_s, reader_s, server_s = (
+        after - before
+        for after, before in zip((time.process_time(), _children_cpu(), backend()), cpu, strict=True)
+    )
+    # (where the time went: the import's process, its reader process, and the database server's backend)
+    print(
+        f"  import CPU: main {main_s:.1f} s, reader {reader_s:.1f} s"
+        + (f", PostgreSQL backend {server_s:.1f} s" if server_s else "")
+        + f" (wall {seconds:.1f} s, {os.cpu_count()} cores)"
+    )
     print(f"  enrichers: {[getattr(e, '__qualname__', repr(e)) for e in intake_enrichers]}")
     print(f"  import: read {run.rows_read}, created {run.created}, rejected {run.rejected}")
     again = services.execute_run(
@@ -296,6 +312,33 @@ def bench_import(rows: int, scratch: Path) -> dict[str, float]:
     )
     print(f"  re-import: created {again.created}, already there {again.skipped}")
     return {"import_rows_per_s": run.rows_read / seconds, "import_seconds": seconds}
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's ended children (the import's reader ends with the import)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _backend_cpu() -> Callable[[], float]:
+    """A reading of the CPU seconds of this connection's PostgreSQL backend, where the server runs on this
+    machine (else of nothing: 0)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return lambda: 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    stat = Path(f"/proc/{pid}/stat")
+
+    def read() -> float:
+        if not stat.exists():
+            return 0.0
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    return read
 
 
 def run_one(
