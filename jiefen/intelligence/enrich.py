@@ -340,8 +340,16 @@ def _candidates(
         other = meta.get(pk)
         if other is None:
             continue
-        shared = shares_place(places, other["place_keys"]) if places and other["place_keys"] else []
         same_person = bool(person) and other["petitioner_id"] == person
+        # (a shared place counts from SAME_PROBLEM_SCORE up (and for a possible double submission), and is
+        # evidence for the person's own cases; below, another person's case is no kind of related case,
+        # wherever it is: most hits, whose places are not compared)
+        places_count = score >= min(SAME_PROBLEM_SCORE, DUPLICATE_SCORE) or same_person
+        shared = (
+            shares_place(places, other["place_keys"])
+            if places_count and places and other["place_keys"]
+            else []
+        )
         final = other["matter__status"] == final_status
         if final and score >= SAME_PROBLEM_SCORE and (same_person or shared):
             kind = "final_matter"
