@@ -22,15 +22,16 @@ cache holds one copy for all processes. A directory holds:
     gen-000001/tail.ids      appended ids (int64 each)                      | log; searched in the probed
     gen-000001/tail.cells    each appended row's nearest cell (int64)       | cells only, like the rest
     gen-000001/tail.count    number of complete tail rows (int64)         /
-    lock                     fcntl lock taken by writers (append, compact)
+    lock                     fcntl lock taken by writers (append; compact at its start and end)
+    compact.lock             fcntl lock that keeps compactions one at a time
 
 ``add`` (new cases, at intake) appends to the tail under the lock: data first, then the count, so a reader
 never sees a row whose bytes are incomplete. ``search_many`` answers a batch of queries (imports, the
-background enrichment) with one matrix product per probed cell instead of a loop per query. ``compact`` (a periodic job, e.g. when the tail passes 50,000
-rows, and a bulk import's reader when the tail outweighs the cells) writes a new generation with the tail
-merged into the cells, partitioned anew once the index has outgrown them, and switches ``CURRENT``; readers notice the
-new number on their next search and re-map, while searches in flight finish on the old files (deleted by
-``cleanup`` later, once no reader can still use them). The storage is pluggable at this seam: ``VectorStore``
+background enrichment) with one matrix product per probed cell instead of a loop per query. ``compact`` (a
+periodic job, e.g. when the tail passes 50,000 rows, and a bulk import's reader when the tail outweighs the
+cells) writes a new generation with the tail merged into the cells, partitioned anew once the index has
+outgrown them, and switches ``CURRENT``; readers notice the new number on their next search and re-map, while
+searches in flight finish on the old files (deleted by ``cleanup`` later, once no reader can still use them). The storage is pluggable at this seam: ``VectorStore``
 is the small interface the index needs (``centroids``, per-cell rows, tail rows), so the Django side could keep
 vectors in the database (e.g. PostgreSQL with pgvector) and reuse the same search and explanation code.
 
@@ -249,8 +250,9 @@ class IVFIndex:
             nlist = len(old.offsets) - 1
             centroids: np.ndarray = np.asarray(old.centroids)
             cells: np.ndarray | None = None
-            if cells_for(len(ids)) >= REPARTITION_GROWTH * nlist:
-                centroids = _train_centroids(vectors, cells_for(len(ids)), seed=number)
+            suited = cells_for(len(ids))
+            if suited >= REPARTITION_GROWTH * nlist:
+                centroids = _train_centroids(vectors, suited, seed=number)
             else:
                 sealed_cells = np.repeat(np.arange(nlist), np.diff(old.offsets))
                 cells = np.concatenate([sealed_cells, np.asarray(old.tail_cells(tail_vectors))])

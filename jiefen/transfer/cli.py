@@ -24,7 +24,7 @@ def add_commands(add: object) -> None:
     p.add_argument("--channel", help="channel of the imported cases (default: import)")
     p.add_argument("--case-type", help="case type of the imported cases (default: complaint)")
     p.add_argument("--rejects", help="where to write the refused rows with their reasons (CSV)")
-    p.add_argument("--batch-size", type=int, help="rows per transaction (default: the import's own, 2,000)")
+    p.add_argument("--batch-size", type=int, help="rows per transaction (default: the import's BATCH_SIZE)")
     p.add_argument("--no-progress", action="store_true")
     e = add("export", cmd_export, "export cases as CSV, one row per case; written to the audit log")  # type: ignore[operator]
     e.add_argument("--output", required=True, help="the CSV file to write")

@@ -23,7 +23,7 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, connection
+from django.db import IntegrityError
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -394,18 +394,17 @@ class _Statistics:
     """When to refresh the statistics of the tables an import grows (see ``STATISTICS_GROWTH``)."""
 
     def __init__(self) -> None:
-        self.wanted = connection.vendor == "postgresql"
         # (as many cases as the statistics say: counting them takes seconds at millions; an estimate that is
-        # too low only refreshes them sooner)
+        # too low only refreshes them sooner. On SQLite, which keeps neither, refreshing does nothing.)
         self.cases = estimated_rows(Case)
         self.created = 0  # the run's cases when the statistics were last refreshed
 
     def added(self, created: int) -> None:
-        if self.wanted and created - self.created >= max(STATISTICS_MIN_ROWS, STATISTICS_GROWTH * self.cases):
+        if created - self.created >= max(STATISTICS_MIN_ROWS, STATISTICS_GROWTH * self.cases):
             self._refresh(created)
 
     def finish(self, created: int) -> None:
-        if self.wanted and created > self.created:
+        if created > self.created:
             self._refresh(created)
 
     def _refresh(self, created: int) -> None:

@@ -4,6 +4,7 @@ writes them."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from jiefen.cases.models import Case, Matter, Petitioner
+from jiefen.core import bulk
 from jiefen.core.bulk import build, datetime_adapter, insert_instances, json_text, overlapped_copies
 
 pytestmark = pytest.mark.django_db
@@ -169,16 +171,28 @@ def _cases(*numbers: str) -> list[Case]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_overlapped_copies_are_waited_for_and_their_errors_are_raised(db: Any) -> None:
+def test_overlapped_copies_are_waited_for_and_their_errors_are_raised(
+    db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Inside ``overlapped_copies`` (on PostgreSQL each ``COPY`` finishes in a second thread) the next
     statement sees the rows; a ``COPY`` that fails raises its own error as Django's — at the next statement,
     or at the end of the block — and its transaction stores nothing."""
+    copied_in: list[str] = []
+    copy_in = bulk._copy_in
+
+    def spy(*args: Any) -> None:
+        copied_in.append(threading.current_thread().name)
+        copy_in(*args)
+
+    monkeypatch.setattr(bulk, "_copy_in", spy)
     with transaction.atomic(), overlapped_copies():
         ids = insert_instances(_cases("SJS-20261127-00001", "SJS-20261127-00002"))
         matters = [Matter(title="同一问题"), Matter(title="另一问题")]
         insert_instances(matters)
         assert Case.objects.filter(pk__in=ids).count() == 2
     assert Matter.objects.filter(pk__in=[m.pk for m in matters]).count() == 2
+    if connection.vendor == "postgresql":  # (SQLite inserts by statements, in this thread)
+        assert len(copied_in) == 2 and all(name.startswith("jiefen-copy") for name in copied_in)
     with pytest.raises(IntegrityError), transaction.atomic(), overlapped_copies():
         insert_instances([Matter(title="不留")])
         insert_instances(_cases("SJS-20261127-00003", "SJS-20261127-00001"))  # a number already given

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from jiefen.cases.models import Case
 from jiefen.cases.services import enrichment
@@ -188,10 +189,6 @@ def test_a_text_that_comes_again_on_the_same_day_in_the_next_batch_is_read_ahead
 
 def test_the_days_of_texts_are_the_local_days() -> None:
     """A text's day (for the risk flags near the Spring Festival) is its local day, as ``localdate`` gives."""
-    import datetime as dt
-
-    from django.utils import timezone
-
     evening = dt.datetime(2020, 1, 1, 17, 0, tzinfo=dt.UTC)  # 01:00 on 2 January in Beijing
     assert ahead.days_of([evening, None]) == [dt.date(2020, 1, 2), None]
     assert ahead.day_of(evening) == timezone.localdate(evening)
