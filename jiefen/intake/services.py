@@ -22,7 +22,7 @@ from jiefen.cases.attachments import Upload, add_attachment
 from jiefen.cases.intake import Intake, validate_intake
 from jiefen.cases.models import Attachment, Case, Channel, Urgency
 from jiefen.cases.queries import cases_visible_to
-from jiefen.cases.services import Registered, add_note, number_ahead, register_case
+from jiefen.cases.services import Registered, add_note, enrichment, number_ahead, register_case
 from jiefen.core import crypto
 from jiefen.core.errors import Conflict, InvalidInput, NotAllowed
 from jiefen.intake import emergency
@@ -143,7 +143,8 @@ def submit_petition(
     # The number before the transaction (number_ahead), unless files come: one refused there would leave a gap.
     number = "" if uploads else number_ahead()
     try:
-        with transaction.atomic():
+        # The text is analysed before the transaction opens (``analysed_first``), the rest in it.
+        with enrichment.analysed_first([intake]), transaction.atomic():
             # The key is written before the files: a retry fails there and leaves no files behind.
             registered = register_case(
                 intake=intake, actor=actor, rows_with_case=key_row, receipt_number=number

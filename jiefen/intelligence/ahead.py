@@ -1,4 +1,5 @@
-"""Reading a bulk import's next batch in a second process while the current batch is written.
+"""Reading a bulk import's next batch in a second process while the current batch is written; reading one
+registration's text before its transaction.
 
 In a bulk session (``cases.services.enrichment.bulk_session``) the import hands each batch's intakes to
 ``look_ahead`` before it registers the batch before it; a ``language.reading.Reader`` (one process, started on
@@ -8,6 +9,9 @@ itself. The reader's search ran before the batch in between was indexed; the rea
 batches' texts, and the enricher adds that batch's cases (``enrich._recent_mates``). A reading made with
 models that are no longer active, or that failed, is not used: the enricher reads inline, as outside a
 session.
+
+A single registration (``cases.services.enrichment.analysed_first``) is read the same way, but in its own
+process and before its transaction opens, so the analysis does not hold the database's write lock.
 """
 
 from __future__ import annotations
@@ -22,9 +26,9 @@ from typing import NamedTuple
 from django.utils import timezone
 
 from jiefen.cases.intake import Intake
-from jiefen.cases.services.enrichment import session_memo, session_resource
+from jiefen.cases.services.enrichment import reads_ahead_here, session_memo, session_resource
 from jiefen.intelligence import engine
-from jiefen.language.reading import Reader, Reading
+from jiefen.language.reading import Reader, Reading, read
 
 log = logging.getLogger(__name__)
 
@@ -62,25 +66,44 @@ def _stop(started: tuple[Reader, tuple[int | None, int | None]]) -> None:
 
 
 def look_ahead(intakes: Sequence[Intake], *, k: int, min_score: float | None = None) -> None:
-    """Start reading ``intakes`` (the next batch) in the session's second process (``read``'s ``k`` and
-    ``min_score``)."""
+    """Start reading ``intakes`` (the next batch) in the session's second process, or read them now in a
+    single registration's session (``read``'s ``k`` and ``min_score``)."""
     from jiefen.intelligence.enrich import case_text
 
     now = timezone.now()
     texts = [case_text(intake.title, intake.content) for intake in intakes]
     days = days_of([intake.received_at or now for intake in intakes])
     keys: list[Key] = [(text, day) for text, day in zip(texts, days, strict=True) if text]
-    if not keys or multiprocessing.current_process().daemon:
-        return  # (a Celery prefork worker's processes are daemons, which may not start processes)
-    started = session_resource("language.reader", _start, _stop)
-    if started is None:
+    if not keys:
         return
-    reader, versions = started
-    future = reader.submit([text for text, _ in keys], [day for _, day in keys], k=k, min_score=min_score)
+    if reads_ahead_here():
+        future, versions = _read_here(keys, k=k, min_score=min_score)
+    else:
+        if multiprocessing.current_process().daemon:
+            return  # (a Celery prefork worker's processes are daemons, which may not start processes)
+        started = session_resource("language.reader", _start, _stop)
+        if started is None:
+            return
+        reader, versions = started
+        future = reader.submit([text for text, _ in keys], [day for _, day in keys], k=k, min_score=min_score)
     waiting = session_memo("language.ahead")  # key → its readings ahead, oldest first
     first = {key: position for position, key in reversed(list(enumerate(keys)))}
     for key, position in first.items():
         waiting.setdefault(key, []).append(Waiting(future, position, versions))
+
+
+def _read_here(
+    keys: Sequence[Key], *, k: int, min_score: float | None
+) -> tuple[Future[Reading], tuple[int | None, int | None]]:
+    """The reading of ``keys`` made now, in this process (one registration, before its transaction)."""
+    future: Future[Reading] = Future()
+    versions = engine.versions()
+    texts, days = [text for text, _ in keys], [day for _, day in keys]
+    try:
+        future.set_result(read(texts, days, engine.models(), k=k, min_score=min_score))
+    except Exception as error:  # (``take`` logs it and the enricher reads inline)
+        future.set_exception(error)
+    return future, versions
 
 
 def take(keys: Sequence[Key]) -> Reading | None:

@@ -119,6 +119,8 @@ def enrich(cases: Sequence[Case], *, part: str = ALL) -> list[dict[str, Any]]:
 
 @dataclass
 class _Session:
+    # A bulk import's, or one registration's (``analysed_first``): its look-ahead reads in this process.
+    bulk: bool = True
     memos: dict[str, dict[Any, Any]] = field(default_factory=dict)
     resources: dict[str, Any] = field(default_factory=dict)
     closers: list[Callable[[], None]] = field(default_factory=list)
@@ -141,15 +143,48 @@ def bulk_session() -> Iterator[None]:
         _session.reset(token)
         if outermost:
             gc.set_threshold(*thresholds)
-        for close in reversed(session.closers):
-            try:
-                close()
-            except Exception:
-                log.exception("closing a bulk session's resource failed")
+        _close(session)
+
+
+def _close(session: _Session) -> None:
+    for close in reversed(session.closers):
+        try:
+            close()
+        except Exception:
+            log.exception("closing a session's resource failed")
+
+
+@contextmanager
+def analysed_first(intakes: Sequence[Intake]) -> Iterator[None]:
+    """Around one registration's transaction, outside it: the enrichers that will run at registration and
+    can look ahead (``add_enricher(look_ahead=…)``) read ``intakes`` here, in this process, and take what
+    they found inside the transaction. On SQLite a transaction holds the database's one write lock from its
+    BEGIN: the classifier, the extraction and the index search then run before it, and two web workers'
+    analyses overlap instead of queueing behind each other's writes. Inside a transaction already, or in a
+    session, it does nothing."""
+    if _session.get() is not None or connection.in_atomic_block:
+        yield
+        return
+    session = _Session(bulk=False)
+    token = _session.set(session)
+    try:
+        _look_ahead_now(intakes, AT_THE_DOOR if in_background() else ALL)
+        yield
+    finally:
+        _session.reset(token)
+        _close(session)
 
 
 def in_bulk_session() -> bool:
-    return _session.get() is not None
+    session = _session.get()
+    return session is not None and session.bulk
+
+
+def reads_ahead_here() -> bool:
+    """Whether the session's look-ahead should read in this process (one registration's, ``analysed_first``),
+    rather than beside the import in a second one."""
+    session = _session.get()
+    return session is not None and not session.bulk
 
 
 def session_memo(name: str) -> dict[Any, Any]:
@@ -182,9 +217,13 @@ def look_ahead(intakes: Sequence[Intake]) -> None:
     those that can start on it beside the current batch's writing do (``add_enricher(look_ahead=…)``)."""
     if _session.get() is None:
         return
+    _look_ahead_now(intakes, ALL)
+
+
+def _look_ahead_now(intakes: Sequence[Intake], part: str) -> None:
     for enricher in intake_enrichers:
         hook = _look_ahead.get(_name(enricher))
-        if hook is None:
+        if hook is None or not _runs(enricher, part):
             continue
         try:
             hook(intakes)

@@ -177,7 +177,8 @@ def register_case(
     now = timezone.now()
     code = intake_mod.new_query_code()
     receipt_number = receipt_number or number_ahead(now)
-    with transaction.atomic(savepoint=False):
+    # (the text is analysed before the transaction where there is none yet: see ``analysed_first``)
+    with enrichment.analysed_first([intake]), transaction.atomic(savepoint=False):
         petitioner = None if intake.is_anonymous else _petitioner_from(intake.petitioner)
         matter = Matter(title=_title_of(intake), category_id=intake.category_id, place_text=intake.place_text)
         case, plan = _new_case(

@@ -170,3 +170,47 @@ def test_a_case_another_worker_stored_meanwhile_is_not_stored_twice(
     stored = Case.objects.get(pk=second.pk)
     assert not stored.enrichment_pending and "classification" in stored.enrichment
     assert stepped == [[second.pk]]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("mode", ["inline", "background"])
+def test_only_the_enrichers_that_run_at_registration_read_ahead_of_its_transaction(
+    make_case: Callable[..., Case], monkeypatch: pytest.MonkeyPatch, settings: Any, mode: str
+) -> None:
+    """``analysed_first``: the look-ahead hooks of the enrichers that will run at this registration are
+    called before its transaction opens; in the background mode only those at the door; inside a
+    transaction already, none (there is nothing to gain)."""
+    from django.db import transaction
+
+    settings.INTAKE_ENRICHMENT = mode
+    monkeypatch.setattr(enrichment, "schedule", lambda: None)
+    seen: list[tuple[str, list[str], bool, bool]] = []
+
+    def enricher(name: str) -> Any:
+        def found(cases: Sequence[Case]) -> list[dict[str, Any]]:
+            return [{} for _ in cases]
+
+        def hook(intakes: Sequence[Any]) -> None:
+            seen.append(
+                (name, [i.title for i in intakes], connection.in_atomic_block, enrichment.reads_ahead_here())
+            )
+
+        found.__name__ = found.__qualname__ = name
+        return found, hook
+
+    door, door_hook = enricher("probe_at_the_door")
+    later, later_hook = enricher("probe_later")
+    monkeypatch.setattr(
+        enrichment, "_look_ahead", {"probe_at_the_door": door_hook, "probe_later": later_hook}
+    )
+    monkeypatch.setattr(enrichment, "_at_the_door", {"probe_at_the_door"})
+    monkeypatch.setattr(enrichment, "intake_enrichers", [door, later])
+    make_case(title="先读")
+    expected = [("probe_at_the_door", ["先读"], False, True)]
+    if mode == "inline":
+        expected.append(("probe_later", ["先读"], False, True))
+    assert seen == expected
+    seen.clear()
+    with transaction.atomic():
+        make_case(title="事务之中")
+    assert seen == [] and not enrichment.reads_ahead_here() and not enrichment.in_bulk_session()

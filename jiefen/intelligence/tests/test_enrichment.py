@@ -263,3 +263,43 @@ def test_shared_phrases_are_cut_to_a_readable_length() -> None:
     assert len(phrase) == enrich.PHRASE_CHARS and phrase.endswith("…")
     assert "".join(c for c in text if c not in "：，。").startswith(phrase[:-1])  # (cleaned of punctuation)
     assert enrich.shared_phrases("魅力之城小区油烟扰民", "油烟扰民严重") == ["油烟扰民"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("through", ["staff", "portal"])
+def test_a_registration_is_read_before_its_transaction_opens(
+    make_case: Callable[..., Any], taxonomy: dict[str, Any], monkeypatch: pytest.MonkeyPatch, through: str
+) -> None:
+    """The classifier, the extraction and the index search run once, before the registration's transaction
+    (on SQLite it holds the one write lock from its start); the enricher inside takes what they found."""
+    from django.db import connection
+
+    from jiefen.cases.actors import CITIZEN
+    from jiefen.cases.intake import Intake
+    from jiefen.intake.services import submit_petition
+    from jiefen.intelligence import ahead
+
+    first, *_ = _index(make_case, NOISE[:2] + OTHER)
+    index = engine.index()
+    assert index is not None and len(index) == 6
+    reads: list[tuple[list[str], bool]] = []
+
+    def spy(texts: Any, *args: Any, **kwargs: Any) -> Any:
+        reads.append((list(texts), connection.in_atomic_block))
+        return read(texts, *args, **kwargs)
+
+    read = ahead.read
+    monkeypatch.setattr(ahead, "read", spy)
+    monkeypatch.setattr(enrich, "read", spy)  # (the enricher's own reading, had it found none)
+    title, content = NOISE[2]
+    if through == "staff":
+        case = make_case(title=title, content=content, petitioner=PersonInput(name="王五"))
+    else:
+        person = PersonInput(name="王五", phone="13900000005")
+        intake = Intake(channel="web", case_type="complaint", title=title, content=content, petitioner=person)
+        case = submit_petition(key="R" * 24, intake=intake, actor=CITIZEN).case
+    assert reads == [([enrich.case_text(title, content)], False)]
+    case.refresh_from_db()
+    assert case.enrichment["classification"]["category_id"] == taxonomy["noise"].pk
+    assert first.receipt_number in {c["label"] for c in case.enrichment["similar"]["cases"]}
+    assert len(index) == 7  # appended once the registration committed
