@@ -32,6 +32,8 @@ from jiefen.org.models import Role, User
 # Who may set a case's category: the office staff who register and dispatch.
 CATEGORY_EDITORS = (Role.RECEPTION_CLERK, Role.DISPATCHER, Role.ADMIN)
 # Cases whose category is settled enough to learn from (besides any case a staff member corrected).
+# The catch-up leaves cases registered this recently to their own registration's append.
+CATCH_UP_SETTLE = dt.timedelta(minutes=10)
 SETTLED_STATES = (CaseStatus.CLOSED, CaseStatus.FINAL, CaseStatus.REVIEWED, CaseStatus.REPLIED)
 
 
@@ -269,8 +271,8 @@ class Reindexed:
 def reindex(*, fit_texts: Sequence[str] | None = None, refit: bool = True, chunk: int = 20_000) -> Reindexed:
     """Rebuild the similar-case index from the database: fit a new vectoriser (on ``fit_texts``, or on the
     cases themselves), vectorise every case in chunks, write the index under ``DATA_DIR/similar/v<version>``
-    and activate the vectoriser. Cases registered while this runs are added by the index's next rebuild; run it
-    when the office is quiet (a nightly job), or after a large import."""
+    and activate the vectoriser. Cases registered while this runs are added by the next catch-up
+    (``catch_up_index``); run it when the office is quiet (a nightly job), or after a large import."""
     rows = Case.objects.order_by("pk").values_list("pk", "title", "content")
     total = rows.count()
     if total < 3:
@@ -323,6 +325,30 @@ def reindex(*, fit_texts: Sequence[str] | None = None, refit: bool = True, chunk
         )
     engine.reset()
     return Reindexed(model, start, directory)
+
+
+def catch_up_index(*, settle: dt.timedelta = CATCH_UP_SETTLE, chunk: int = 2_000) -> int:
+    """Add to the index the cases it lacks, registered more than ``settle`` ago: those registered while a
+    rebuild ran, and those whose append a crash of the machine lost (appends are not flushed to disk one by
+    one). A periodic job, before the compaction; the number of cases added."""
+    index, loaded = engine.index(), engine.vectorizer()
+    if index is None or loaded is None:
+        return 0
+    vectorizer: CaseVectorizer = loaded.obj
+    indexed = np.unique(index.ids())
+    registered = Case.objects.filter(created_at__lt=timezone.now() - settle).values_list("pk", flat=True)
+    pks = np.fromiter(registered.iterator(chunk_size=20_000), dtype=np.int64)
+    missing = np.setdiff1d(pks, indexed)
+    for start in range(0, len(missing), chunk):
+        rows = list(
+            Case.objects.filter(pk__in=missing[start : start + chunk].tolist())
+            .order_by("pk")
+            .values_list("pk", "title", "content")
+        )
+        if rows:
+            texts = [case_text(title, content) for _, title, content in rows]
+            index.add(vectorizer.transform(texts), [pk for pk, _, _ in rows])
+    return len(missing)
 
 
 def compact_index() -> int:

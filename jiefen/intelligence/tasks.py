@@ -19,6 +19,8 @@ def retrain_from_history() -> int | None:
 
 @shared_task
 def compact_similar_index() -> int:
+    """Add the cases the index lacks (``catch_up_index``), then merge its append log into its cells."""
+    services.catch_up_index()
     return services.compact_index()
 
 

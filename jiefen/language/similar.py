@@ -26,7 +26,10 @@ cache holds one copy for all processes. A directory holds:
     compact.lock             fcntl lock that keeps compactions one at a time
 
 ``add`` (new cases, at intake) appends to the tail under the lock: data first, then the count, so a reader
-never sees a row whose bytes are incomplete. ``search_many`` answers a batch of queries (imports, the
+never sees a row whose bytes are incomplete. Appends are not flushed to disk one by one (three ``fsync``s
+under the lock made every registration of every process wait for the disk in turn): the index is derived
+from the database, so after a crash of the machine a reader counts only the rows whose bytes reached the
+disk, and the periodic catch-up (``intelligence.services.catch_up_index``) adds the cases the index lacks. ``search_many`` answers a batch of queries (imports, the
 background enrichment) with one matrix product per probed cell instead of a loop per query. ``compact`` (a
 periodic job, e.g. when the tail passes 50,000 rows, and a bulk import's reader when the tail outweighs the
 cells) writes a new generation with the tail merged into the cells, partitioned anew once the index has
@@ -45,7 +48,6 @@ import datetime as dt
 import fcntl
 import functools
 import json
-import os
 import re
 import shutil
 from collections.abc import Iterator, Sequence
@@ -144,8 +146,16 @@ class _Generation:
         return self.vectors[start:end], self.ids[start:end]
 
     def tail_count(self) -> int:
+        """The complete rows of the tail: its count, or fewer where the files hold fewer (after a crash of
+        the machine, the count may have reached the disk before the rows it counts)."""
         count_file = self.directory / "tail.count"
-        return int(np.fromfile(count_file, dtype=np.int64)[0]) if count_file.exists() else 0
+        if not count_file.exists():
+            return 0
+        count = int(np.fromfile(count_file, dtype=np.int64)[0])
+        for name, width in (("tail.f32", self.dim * 4), ("tail.ids", 8)):
+            path = self.directory / name
+            count = min(count, path.stat().st_size // width if path.exists() else 0)
+        return count
 
     def tail(self) -> tuple[np.ndarray, np.ndarray]:
         count = self.tail_count()
@@ -296,6 +306,11 @@ class IVFIndex:
     def __len__(self) -> int:
         store = self._current_store()
         return len(store.ids) + len(store.tail()[1])
+
+    def ids(self) -> np.ndarray:
+        """Every indexed id (a case appended twice is here twice)."""
+        store = self._current_store()
+        return np.concatenate([np.asarray(store.ids), np.asarray(store.tail()[1])])
 
     def search(self, query: np.ndarray, k: int = 10, *, nprobe: int | None = None) -> list[Hit]:
         """The ``k`` most similar cases to one unit query vector, best first (cosine similarity)."""
@@ -474,13 +489,12 @@ def _append(
     # A tail written before cells were stored gets them worked out when searched.
     if (gen_dir / "tail.cells").exists() or count == 0:
         parts.append(("tail.cells", 8, cells))
-    # Truncate to the committed count first: a writer that died mid-append left bytes past it.
+    # Truncate to the committed count first: a writer that died mid-append left bytes past it. Nothing is
+    # flushed to disk here (the index is the database's derivative; see ``_Generation.tail_count``).
     for name, width, data in parts:
         with open(gen_dir / name, "ab") as handle:
             handle.truncate(count * width)
             handle.write(np.ascontiguousarray(data).tobytes())
-            handle.flush()
-            os.fsync(handle.fileno())
     tmp = gen_dir / "tail.count.tmp"
     np.array([count + len(ids)], dtype=np.int64).tofile(tmp)
     tmp.replace(gen_dir / "tail.count")

@@ -303,3 +303,28 @@ def test_a_registration_is_read_before_its_transaction_opens(
     assert case.enrichment["classification"]["category_id"] == taxonomy["noise"].pk
     assert first.receipt_number in {c["label"] for c in case.enrichment["similar"]["cases"]}
     assert len(index) == 7  # appended once the registration committed
+
+
+def test_the_catch_up_adds_the_cases_the_index_lacks(
+    make_case: Callable[..., Any], taxonomy: dict[str, Any]
+) -> None:
+    """Cases registered while a rebuild ran, or whose append a crash of the machine lost, are added by the
+    periodic catch-up (cases registered in the last minutes are left to their own registration)."""
+    from jiefen.cases.models import Case
+    from jiefen.intelligence.tasks import compact_similar_index
+
+    _index(make_case, NOISE[:2] + OTHER)
+    index = engine.index()
+    assert index is not None and len(index) == 6
+    lost = make_case(title=NOISE[2][0], content=NOISE[2][1])  # (no commit here: its append never ran)
+    assert len(index) == 6
+    assert services.catch_up_index() == 0  # too recent: its registration may still append it
+    Case.objects.filter(pk=lost.pk).update(created_at=lost.created_at - dt.timedelta(hours=1))
+    assert services.catch_up_index() == 1
+    assert len(index) == 7
+    vectorizer = engine.vectorizer()
+    assert vectorizer is not None
+    query = vectorizer.obj.transform([enrich.case_text(NOISE[2][0], NOISE[2][1])])[0]
+    assert index.search(query, 1)[0].case_id == lost.pk
+    assert services.catch_up_index() == 0
+    assert compact_similar_index() == 7  # the hourly job: catch up, then compact

@@ -189,3 +189,24 @@ def test_cases_appended_while_the_index_is_compacted_are_carried_over(
     )
     for query in vectors[950:960]:  # the carried-over rows are found in their cells
         assert index.search(query, 1, nprobe=3)[0].case_id in range(950, 960)
+
+
+def test_a_tail_whose_count_reached_the_disk_before_its_rows_counts_only_its_complete_rows(
+    tmp_path: Path,
+) -> None:
+    """Appends are not flushed to disk one by one: after a crash of the machine, the count may say more rows
+    than the files hold. Readers count only the complete rows, and the next append goes on from there."""
+    vectors = unit_vectors(310, 8, 11)
+    index = IVFIndex.create(tmp_path / "ix", vectors[:300], np.arange(300), nlist=5)
+    index.add(vectors[300:305], np.arange(300, 305))
+    gen = tmp_path / "ix" / "gen-000001"
+    np.array([9], dtype=np.int64).tofile(gen / "tail.count")  # 9 counted; 5 rows on disk
+    with open(gen / "tail.ids", "ab") as handle:  # and a torn sixth id
+        handle.write(b"\x01\x02\x03")
+    reader = IVFIndex(tmp_path / "ix")
+    assert len(reader) == 305 and sorted(reader.ids().tolist()) == list(range(305))
+    assert reader.search(vectors[304], 1, nprobe=5)[0].case_id == 304
+    index.add(vectors[305:], np.arange(305, 310))
+    assert len(reader) == 310 and sorted(reader.ids().tolist()) == list(range(310))
+    for i in (302, 305, 309):
+        assert reader.search(vectors[i], 1, nprobe=5)[0] == (i, pytest.approx(1.0, abs=1e-5))
