@@ -38,7 +38,8 @@ def add_commands(add: Any) -> None:
     r.add_argument(
         "--compact",
         action="store_true",
-        help="only merge the index's append log (partitioned anew if it has outgrown its cells)",
+        help="only add the cases the index lacks and merge its append log (partitioned anew if it has outgrown "
+        "its cells), as the hourly job does",
     )
 
 
@@ -157,7 +158,8 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     from jiefen.intelligence import services
 
     if args.compact:
-        print(f"index compacted: {services.compact_index()} cases")
+        added = services.catch_up_index()
+        print(f"index caught up: {added} cases added; compacted: {services.compact_index()} cases")
         return 0
     try:
         result = services.reindex(refit=not args.keep_vectorizer)

@@ -123,3 +123,20 @@ def test_similar_lists_related_cases_after_reindex(
     assert rows[0]["external_id"] == "M2"
     assert "同一地点：魅力之城小区" in rows[0]["reason"]
     assert main(["similar", "--case", "NO-SUCH", "--output", "-"]) == 2
+
+
+def test_reindex_compact_adds_the_cases_the_index_lacks_then_merges_its_log(
+    make_case: Callable[..., Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import datetime as dt
+
+    from jiefen.cases.models import Case
+
+    for i, text in enumerate((NOISE, WAGES, ROADS)):
+        make_case(title=text[:6], content=text, petitioner=PersonInput(name=f"人{i}"))
+    assert main(["reindex"]) == 0
+    lost = make_case(title="学校强制实习", content="A市经济学院强制学生外出实习。")  # (its append never ran)
+    Case.objects.filter(pk=lost.pk).update(created_at=lost.created_at - dt.timedelta(hours=1))
+    capsys.readouterr()
+    assert main(["reindex", "--compact"]) == 0
+    assert capsys.readouterr().out.strip() == "index caught up: 1 cases added; compacted: 4 cases"
