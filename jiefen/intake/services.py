@@ -25,7 +25,6 @@ from jiefen.cases.queries import cases_visible_to
 from jiefen.cases.services import Registered, add_note, enrichment, number_ahead, register_case
 from jiefen.core import crypto
 from jiefen.core.errors import Conflict, InvalidInput, NotAllowed
-from jiefen.intake import emergency
 from jiefen.intake.guard import CODE_PER_IP, CODE_PER_PHONE, check_rate
 from jiefen.intake.models import (
     FieldVisit,
@@ -35,6 +34,7 @@ from jiefen.intake.models import (
     ReceptionSession,
     VisitLink,
 )
+from jiefen.language import emergency
 from jiefen.org.models import Role, User
 
 log = logging.getLogger("jiefen.intake")

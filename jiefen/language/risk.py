@@ -17,7 +17,8 @@ code                           level         raised by
 ``wage_arrears_festival``      high          wage arrears words within 45 days before to 15 days after
                                              the Spring Festival (case date from the caller), or with 过年/年关
 ``emergency``                  critical      something that needs 110/119/120 now: violence under way, a fire or
-                                             gas leak, a medical emergency, an immediate suicide threat
+                                             gas leak, a medical emergency, a suicide threat (``language.emergency``,
+                                             the detector that shows the citizen the numbers at intake)
 =============================  ============  ===========================================================
 
 False positives are kept down by matching whole expressions, not characters: 火车站 is not a fire, 消防通道
@@ -31,6 +32,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from jiefen.language import emergency
 from jiefen.language.extract import Entity, extract
 
 LEVELS = ("none", "low", "medium", "high", "critical")
@@ -202,72 +204,9 @@ _WAGE = _re(
 )
 _FESTIVAL_WORDS = _re(r"春节", r"过年", r"年关", r"年底", r"回家过年")
 
-# Emergencies: fire and gas (119), medical (120), violence under way (110). A word counts only when no
-# hypothetical or preventive word stands just before it (一旦发生火灾, 防止起火, 存在燃气泄漏的风险) — safety
-# complaints are not emergencies — and only when a word of immediacy (正在, 现在, 快来, 救命) is near: posts
-# tell past fires and fights as history ("小区已经有三次火灾了"), a call in progress says what is happening now.
-_EMERGENCY_FIRE = _re(
-    r"着火(?!车)了?",
-    r"起火了",
-    r"失火了",
-    r"火灾(?![隐风防预])",
-    r"(?:大火|火势)(?:蔓延|燃烧)",
-    r"(?:煤气|燃气|天然气)泄漏(?![串的风隐])",
-)
-_EMERGENCY_MEDICAL = _re(
-    r"晕倒",
-    r"昏迷",
-    r"昏倒",
-    r"大出血",
-    r"心脏病(?:发作|犯了)",
-    r"呼吸困难",
-    r"抽搐",
-    r"急需抢救",
-    r"生命垂危",
-    r"奄奄一息",
-)
-_EMERGENCY_VIOLENCE = _re(
-    r"正在(?:殴打|打人|砍人|打砸|围攻|行凶)",
-    r"(?:打|砍|捅)(?:伤|死)了?人",
-    r"打起来了",
-    r"打人了",
-    r"持刀(?:伤人|砍人|行凶)",
-    r"被(?:人)?(?:打|砍|捅)伤",
-    r"现场(?:打砸|斗殴)",
-)
-_HYPOTHETICAL = re.compile(
-    r"一旦|如果|若|万一|假如|要是|防止|预防|避免|以防|防范|容易|可能|隐患|风险|会|怕|担心|演练|发生.{0,2}时"
-)
-_IMMEDIATE = re.compile(
-    r"现在|马上|正在|此刻|快来|救命|赶紧|赶快|已经(?:爬|站)|站在|爬上|楼顶|天台|今天就|今晚"
-)
-
-
-def _re_found(pattern: re.Pattern[str], text: str) -> list[re.Match[str]]:
-    return list(pattern.finditer(text))
-
 
 def _found(pattern: re.Pattern[str], text: str) -> list[str]:
     return list(dict.fromkeys(m.group() for m in pattern.finditer(text)))
-
-
-def _live(matches: list[re.Match[str]], text: str, *, need_immediacy: bool, window: int = 12) -> list[str]:
-    """The matched words that read as happening now: no hypothetical word just before and, if required,
-    an immediacy word within ``window`` characters."""
-    words: list[str] = []
-    for m in matches:
-        before = text[max(0, m.start() - 8) : m.start()]
-        if _HYPOTHETICAL.search(before):
-            continue
-        if need_immediacy:
-            near = text[max(0, m.start() - window) : m.end() + window]
-            immediate = _IMMEDIATE.search(near)
-            if not immediate:
-                continue
-            if immediate.group() not in m.group():
-                words.append(immediate.group())
-        words.append(m.group())
-    return list(dict.fromkeys(words))
 
 
 def near_spring_festival(day: dt.date) -> bool:
@@ -327,14 +266,10 @@ def assess(
         if (case_date is not None and near_spring_festival(case_date)) or festival_words:
             flags.append(Flag("wage_arrears_festival", "high", tuple(wage + festival_words)))
 
-    emergency = (
-        _live(_re_found(_EMERGENCY_FIRE, text), text, need_immediacy=True)
-        + _live(_re_found(_EMERGENCY_MEDICAL, text), text, need_immediacy=True)
-        + _live(_re_found(_EMERGENCY_VIOLENCE, text), text, need_immediacy=True)
-        + _live(_re_found(_SELF_HARM, text), text, need_immediacy=True)
-    )
-    if emergency:
-        flags.append(Flag("emergency", "critical", tuple(dict.fromkeys(emergency))))
+    # (the detector that shows the citizen 110/119/120 at the door: one judgement, seen by both)
+    emergencies = emergency.detect(text)
+    if emergencies:
+        flags.append(Flag("emergency", "critical", tuple(dict.fromkeys(e.evidence for e in emergencies))))
 
     return with_repeats(_report(flags), previous_count)
 

@@ -23,18 +23,35 @@ def test_self_harm_is_flagged_even_when_negated() -> None:
 def test_an_immediate_suicide_threat_is_an_emergency() -> None:
     report = assess("我现在就站在楼顶，再不解决我就跳楼")
     assert report.codes == ["self_harm", "emergency"]
-    assert report.flag("emergency").words == ("站在", "跳楼")  # type: ignore[union-attr]
+    assert report.flag("emergency").words == ("我就跳楼",)  # type: ignore[union-attr]
     assert (report.level, report.urgency) == ("critical", "emergency")
+
+
+def test_the_emergency_flag_is_the_intake_detectors_judgement() -> None:
+    """One judgement: the flag the clerk sees is raised exactly where the citizen is shown 110/119/120."""
+    from jiefen.language.emergency import detect
+
+    for text in (
+        "我母亲现在呼吸困难",
+        "楼里着火了，有人被烧伤，现在昏迷不醒",
+        "我不是要自杀",
+        "小区存在火灾隐患",
+    ):
+        flag = assess(text).flag("emergency")
+        assert (flag.words if flag else ()) == tuple(e.evidence for e in detect(text))
+    assert assess("楼里着火了，有人被烧伤，现在昏迷不醒").flag("emergency") == Flag(
+        "emergency", "critical", ("着火了", "昏迷不醒")
+    )
 
 
 def test_fire_words_are_not_fooled_by_station_or_fire_lanes() -> None:
     assert flags("火车站广场的消防通道被占用，存在火灾隐患") == []
     assert flags("小区一旦发生火灾后果不堪设想") == []
-    assert flags("快来人！3栋着火了，浓烟很大") == [("emergency", "critical", ("快来", "着火了"))]
+    assert flags("快来人！3栋着火了，浓烟很大") == [("emergency", "critical", ("着火了",))]
 
 
 def test_violence_in_progress_is_an_emergency_and_a_threat_is_high() -> None:
-    assert flags("他们正在殴打我父亲，快报警") == [("emergency", "critical", ("正在殴打",))]
+    assert flags("他们正在殴打我父亲，快报警") == [("emergency", "critical", ("正在殴打我",))]
     assert flags("再不赔钱我就跟他们同归于尽") == [("violence", "high", ("同归于尽",))]
     assert flags("物业砍树不打招呼") == []
 

@@ -1,7 +1,9 @@
 """Spotting petitions that need the police, the fire brigade or an ambulance now (110 / 119 / 120).
 
 Plain Python, no Django: a handful of patterns over the text. It errs towards flagging: a false alarm costs a
-clerk a glance, a missed one may cost a life. Negations that plainly defuse a pattern ("不是着火") are skipped.
+clerk a glance, a missed one may cost a life. Negations that plainly defuse a pattern ("不是着火", "我不是要自杀")
+are skipped. The risk flags (``language.risk``) take their emergency flag from here: the citizen shown the
+numbers and the clerk shown the flag see one judgement.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ _S = r"[^。！!？?\n]"
 _PATTERNS: dict[str, list[tuple[str, str]]] = {
     POLICE: [
         (
-            _NOW + _S + r"{0,8}(打人|殴打|砍人|持刀|行凶|打架|斗殴|抢劫|绑架|砸门|打我|打孩子)",
-            "打殴砍持行斗抢绑砸",
+            _NOW
+            + _S
+            + r"{0,8}(打人|殴打|砍人|持刀|行凶|打架|斗殴|抢劫|绑架|砸门|打我|打孩子|打起来|围攻|被打伤|被砍伤|被捅伤)",
+            "打殴砍持行斗抢绑砸围捅",
         ),
         (r"(持刀|拿刀|举刀|拿着刀|持械)" + _S + r"{0,6}(砍|捅|威胁|追|伤人|闯|砸)", "刀械"),
         (r"扬言要?(杀|砍|捅|弄死|炸)", "扬"),
@@ -34,12 +38,17 @@ _PATTERNS: dict[str, list[tuple[str, str]]] = {
     ],
     FIRE: [
         (r"(着火了|起火了|失火了|烧起来了|燃起来了|冒烟了)", "火烧燃烟"),
-        (_NOW + _S + r"{0,6}(着火|起火|失火|燃烧|冒烟|爆炸)", "火燃烟炸"),
+        (_NOW + _S + r"{0,6}(着火|起火|失火|燃烧|冒烟|爆炸|火势蔓延)", "火燃烟炸"),
         (r"(煤气|燃气|天然气)" + _S + r"{0,4}(泄漏|泄露|漏气)" + _S + r"{0,8}(味道|很重|赶紧|快|马上)", "气"),
     ],
     MEDICAL: [
         (r"(昏迷不醒|叫不醒|没有呼吸了|没呼吸了|心脏骤停|抽搐不止|口吐白沫|大出血|流血不止)", "醒吸停搐沫血"),
-        (_NOW + _S + r"{0,6}(昏迷|晕倒|晕过去|不省人事|倒地)", "昏晕省倒"),
+        (
+            _NOW
+            + _S
+            + r"{0,6}(昏迷|晕倒|晕过去|不省人事|倒地|呼吸困难|心脏病发作|心脏病犯了|抽搐|生命垂危|奄奄一息|急需抢救)",
+            "昏晕省倒吸心搐危息救",
+        ),
         (r"(触电|中毒|溺水|落水)了", "电毒水"),
         (_NOW + _S + r"{0,6}(触电|中毒|溺水|落水)", "电毒水"),
     ],
@@ -65,6 +74,8 @@ _NEGATION = re.compile(
     r"(不是|没有|并非|未|不会|防止|预防|以防|避免|消防通道|消防设施|火灾隐患|万一|如果|一旦|假如|担心|害怕|怕)"
     r"[^。！!？?\n]{0,3}$"
 )
+# A negation between the subject or the sign of "now" and the act: "我不是要自杀", "正在调查，没有打人".
+_NEGATED_INSIDE = re.compile(r"不是|没有|并非|不会|不想|不打算|不准备")
 
 
 @dataclass(frozen=True)
@@ -90,7 +101,7 @@ def detect(text: str) -> list[Emergency]:
 def _first_hit(pattern: GatedPattern, text: str, kind: str) -> str:
     for match in pattern.finditer(text):
         before = text[max(0, match.start() - 6) : match.start()]
-        if _NEGATION.search(before):
+        if _NEGATION.search(before) or _NEGATED_INSIDE.search(match.group(0)):
             continue
         return match.group(0)
     return ""

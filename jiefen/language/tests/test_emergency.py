@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from jiefen.intake.emergency import detect, numbers_for
+from jiefen.language.emergency import detect, numbers_for
 
 
 @pytest.mark.parametrize(
@@ -24,6 +24,8 @@ from jiefen.intake.emergency import detect, numbers_for
         ("讨薪无果，工友们说要去区政府门口以死相逼", ["suicide"], ["110"]),
         ("楼里着火了，有人被烧伤，现在昏迷不醒", ["fire", "medical"], ["119", "120"]),
         ("他们要去跳楼！不是在威胁，是生活所迫", ["suicide"], ["110"]),
+        ("我母亲现在呼吸困难，嘴唇发紫，请派救护车", ["medical"], ["120"]),
+        ("工地门口一伙人正在围攻保安，已经有人被打伤", ["violence"], ["110"]),
     ],
 )
 def test_it_flags_emergencies(text: str, kinds: list[str], numbers: list[str]) -> None:
@@ -44,6 +46,8 @@ def test_it_flags_emergencies(text: str, kinds: list[str], numbers: list[str]) -
         "请政府一定要救救我们老百姓",
         "本人因车祸住院，出院后右腿残疾，生活困难申请救助",
         "只有人身触电后才会跳闸，不符合国家标准",
+        "我不是要自杀，只是想讨个说法",
+        "保安正在调查，没有打人",
         "",
     ],
 )
