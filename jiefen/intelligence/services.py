@@ -32,9 +32,9 @@ from jiefen.org.models import Role, User
 # Who may set a case's category: the office staff who register and dispatch.
 CATEGORY_EDITORS = (Role.RECEPTION_CLERK, Role.DISPATCHER, Role.ADMIN)
 # Cases whose category is settled enough to learn from (besides any case a staff member corrected).
+SETTLED_STATES = (CaseStatus.CLOSED, CaseStatus.FINAL, CaseStatus.REVIEWED, CaseStatus.REPLIED)
 # The catch-up leaves cases registered this recently to their own registration's append.
 CATCH_UP_SETTLE = dt.timedelta(minutes=10)
-SETTLED_STATES = (CaseStatus.CLOSED, CaseStatus.FINAL, CaseStatus.REVIEWED, CaseStatus.REPLIED)
 
 
 # --- corrections ------------------------------------------------------------------------------------------------

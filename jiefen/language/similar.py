@@ -29,14 +29,18 @@ cache holds one copy for all processes. A directory holds:
 never sees a row whose bytes are incomplete. Appends are not flushed to disk one by one (three ``fsync``s
 under the lock made every registration of every process wait for the disk in turn): the index is derived
 from the database, so after a crash of the machine a reader counts only the rows whose bytes reached the
-disk, and the periodic catch-up (``intelligence.services.catch_up_index``) adds the cases the index lacks. ``search_many`` answers a batch of queries (imports, the
-background enrichment) with one matrix product per probed cell instead of a loop per query. ``compact`` (a
-periodic job, e.g. when the tail passes 50,000 rows, and a bulk import's reader when the tail outweighs the
-cells) writes a new generation with the tail merged into the cells, partitioned anew once the index has
-outgrown them, and switches ``CURRENT``; readers notice the new number on their next search and re-map, while
-searches in flight finish on the old files (deleted by ``cleanup`` later, once no reader can still use them). The storage is pluggable at this seam: ``VectorStore``
-is the small interface the index needs (``centroids``, per-cell rows, tail rows), so the Django side could keep
-vectors in the database (e.g. PostgreSQL with pgvector) and reuse the same search and explanation code.
+disk, and the periodic catch-up (``intelligence.services.catch_up_index``) adds the cases the index lacks.
+
+``search_many`` answers a batch of queries (imports, the background enrichment) with one matrix product per
+probed cell instead of a loop per query. ``compact`` (a periodic job, e.g. when the tail passes 50,000 rows,
+and a bulk import's reader when the tail outweighs the cells) writes a new generation with the tail merged
+into the cells, partitioned anew once the index has outgrown them, and switches ``CURRENT``; readers notice
+the new number on their next search and re-map, while searches in flight finish on the old files (deleted by
+``cleanup`` later, once no reader can still use them).
+
+The storage is pluggable at this seam: ``VectorStore`` is the small interface the index needs
+(``centroids``, per-cell rows, tail rows), so the Django side could keep vectors in the database (e.g.
+PostgreSQL with pgvector) and reuse the same search and explanation code.
 
 Targets (see bench/similar.py): 1,000,000 cases, top-10 p95 ≤ 20 ms, recall@10 ≥ 0.95 against exact
 brute-force cosine over the same vectors.
@@ -152,9 +156,12 @@ class _Generation:
         if not count_file.exists():
             return 0
         count = int(np.fromfile(count_file, dtype=np.int64)[0])
-        for name, width in (("tail.f32", self.dim * 4), ("tail.ids", 8)):
+        for name, width in (("tail.f32", self.dim * 4), ("tail.ids", 8), ("tail.cells", 8)):
             path = self.directory / name
-            count = min(count, path.stat().st_size // width if path.exists() else 0)
+            if path.exists():
+                count = min(count, path.stat().st_size // width)
+            elif name != "tail.cells":  # (a tail appended by an older version has no cells)
+                return 0
         return count
 
     def tail(self) -> tuple[np.ndarray, np.ndarray]:

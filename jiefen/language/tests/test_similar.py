@@ -203,6 +203,8 @@ def test_a_tail_whose_count_reached_the_disk_before_its_rows_counts_only_its_com
     np.array([9], dtype=np.int64).tofile(gen / "tail.count")  # 9 counted; 5 rows on disk
     with open(gen / "tail.ids", "ab") as handle:  # and a torn sixth id
         handle.write(b"\x01\x02\x03")
+    with open(gen / "tail.f32", "ab") as handle:  # a whole sixth vector
+        handle.write(np.zeros(8, dtype=np.float32).tobytes())
     reader = IVFIndex(tmp_path / "ix")
     assert len(reader) == 305 and sorted(reader.ids().tolist()) == list(range(305))
     assert reader.search(vectors[304], 1, nprobe=5)[0].case_id == 304
@@ -210,3 +212,6 @@ def test_a_tail_whose_count_reached_the_disk_before_its_rows_counts_only_its_com
     assert len(reader) == 310 and sorted(reader.ids().tolist()) == list(range(310))
     for i in (302, 305, 309):
         assert reader.search(vectors[i], 1, nprobe=5)[0] == (i, pytest.approx(1.0, abs=1e-5))
+    with open(gen / "tail.cells", "r+b") as handle:  # the cells file, too, counts
+        handle.truncate(8 * 8)
+    assert len(reader) == 308
