@@ -101,7 +101,9 @@ def detect(text: str) -> list[Emergency]:
 def _first_hit(pattern: GatedPattern, text: str, kind: str) -> str:
     for match in pattern.finditer(text):
         before = text[max(0, match.start() - 6) : match.start()]
-        if _NEGATION.search(before) or _NEGATED_INSIDE.search(match.group(0)):
+        # (inside: before the act, the pattern's last group — "没有呼吸了" is itself the act)
+        lead = text[match.start() : match.start(match.lastindex or 0)]
+        if _NEGATION.search(before) or _NEGATED_INSIDE.search(lead):
             continue
         return match.group(0)
     return ""
