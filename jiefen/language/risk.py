@@ -17,8 +17,8 @@ code                           level         raised by
 ``wage_arrears_festival``      high          wage arrears words within 45 days before to 15 days after
                                              the Spring Festival (case date from the caller), or with 过年/年关
 ``emergency``                  critical      something that needs 110/119/120 now: violence under way, a fire or
-                                             gas leak, a medical emergency, a suicide threat (``language.emergency``,
-                                             the detector that shows the citizen the numbers at intake)
+                                             gas leak, a medical emergency, a suicide threat — as judged by
+                                             ``language.emergency``, which shows the citizen the numbers
 =============================  ============  ===========================================================
 
 False positives are kept down by matching whole expressions, not characters: 火车站 is not a fire, 消防通道
