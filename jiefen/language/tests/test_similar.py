@@ -215,3 +215,5 @@ def test_a_tail_whose_count_reached_the_disk_before_its_rows_counts_only_its_com
     with open(gen / "tail.cells", "r+b") as handle:  # the cells file, too, counts
         handle.truncate(8 * 8)
     assert len(reader) == 308
+    np.array([-(2**62)], dtype=np.int64).tofile(gen / "tail.count")  # a count read half-rewritten
+    assert len(reader) == 300
