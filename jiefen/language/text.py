@@ -299,7 +299,14 @@ def weigh_counts(matrix: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matri
 
 
 def l2_rows(matrix: sparse.csr_matrix) -> None:
-    """Scale each row of ``matrix`` to unit length, in place (empty rows stay empty, wherever they are)."""
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    """Scale each row of ``matrix`` (canonical CSR) to unit length, in place (empty rows stay empty, wherever
+    they are). Summed over the data with numpy: scipy's ``multiply(...).sum(axis=1)`` builds two matrices,
+    a third of the cost of classifying one text."""
+    lengths = np.diff(matrix.indptr)
+    norms = np.ones(len(lengths), dtype=np.float64)
+    filled = lengths > 0
+    if filled.any():
+        squares = np.square(matrix.data, dtype=np.float64)
+        norms[filled] = np.sqrt(np.add.reduceat(squares, matrix.indptr[:-1][filled]))
     norms[norms == 0] = 1
-    matrix.data /= np.repeat(norms, np.diff(matrix.indptr)).astype(matrix.data.dtype)
+    matrix.data /= np.repeat(norms, lengths).astype(matrix.data.dtype)
