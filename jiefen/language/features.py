@@ -23,6 +23,7 @@ from jiefen.language.text import (
     _CODE_BITS,
     CharNgramTfidf,
     char_codes,
+    count_matrix,
     model_text,
     ngram_keys_of_windows,
     weigh_counts,
@@ -112,11 +113,7 @@ class HashedNgramTfidf(CharNgramTfidf):
         docs, keys = windows.ngram_keys(self.n_max)
         cols = self._table.lookup(keys)
         hit = cols >= 0
-        matrix = sparse.csr_matrix(
-            (np.ones(int(hit.sum()), dtype=np.float32), (docs[hit], cols[hit])),
-            shape=(len(texts), len(self.keys_)),
-        )
-        matrix.sum_duplicates()
+        matrix = count_matrix(docs[hit], cols[hit], (len(texts), len(self.keys_)))
         return weigh_counts(matrix, self.idf_)
 
     @classmethod
@@ -331,12 +328,7 @@ class WordTfidf:
             return sparse.csr_matrix((len(forms), len(self.vocabulary)), dtype=np.float32)
         windows = windows or CodeWindows(forms)
         at, found = self._matcher.find(windows.codes, windows.keys[2], windows.keys[3])
-        matrix = sparse.csr_matrix(
-            (np.ones(len(at), dtype=np.float32), (windows.doc_of[at], found)),
-            shape=(len(forms), len(self.vocabulary)),
-        )
-        matrix.sum_duplicates()
-        return matrix
+        return count_matrix(windows.doc_of[at], found, (len(forms), len(self.vocabulary)))
 
     def transform(
         self, texts: Sequence[str], *, cleaned: bool = False, windows: CodeWindows | None = None

@@ -259,11 +259,7 @@ class CharNgramTfidf:
         cols = np.searchsorted(self.keys_, keys)
         cols[cols >= len(self.keys_)] = 0
         hit = self.keys_[cols] == keys if len(self.keys_) else np.zeros(len(keys), dtype=bool)
-        matrix = sparse.csr_matrix(
-            (np.ones(int(hit.sum()), dtype=np.float32), (docs[hit], cols[hit])),
-            shape=(len(texts), len(self.keys_)),
-        )
-        matrix.sum_duplicates()
+        matrix = count_matrix(docs[hit], cols[hit], (len(texts), len(self.keys_)))
         return weigh_counts(matrix, self.idf_)
 
     def fit_transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
@@ -287,6 +283,24 @@ class CharNgramTfidf:
         vec.keys_ = np.asarray(state["keys"], dtype=np.uint64)
         vec.idf_ = np.asarray(state["idf"], dtype=np.float32)
         return vec
+
+
+def count_matrix(docs: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sparse.csr_matrix:
+    """The canonical CSR matrix (float32) counting each (doc, col) pair: what scipy builds from COO with
+    ``sum_duplicates``, in half its time on a batch (one sort of combined keys) and without its dozen
+    Python-level checks on a single text."""
+    rows, width = shape
+    if len(docs) == 0:
+        return sparse.csr_matrix(shape, dtype=np.float32)
+    keys = np.asarray(docs, dtype=np.int64) * width + np.asarray(cols, dtype=np.int64)
+    keys.sort()
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    counts = np.diff(np.append(starts, len(keys))).astype(np.float32)
+    unique = keys[starts]
+    index = np.int64 if len(unique) >= 2**31 or width >= 2**31 else np.int32
+    indptr = np.zeros(rows + 1, dtype=index)
+    np.cumsum(np.bincount(unique // width, minlength=rows), out=indptr[1:])
+    return sparse.csr_matrix((counts, (unique % width).astype(index), indptr), shape=shape)
 
 
 def weigh_counts(matrix: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:

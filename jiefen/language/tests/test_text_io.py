@@ -10,6 +10,7 @@ from jiefen.language.io import read_labelled, read_table
 from jiefen.language.text import (
     CharNgramTfidf,
     char_ngrams,
+    count_matrix,
     decode_key,
     join_tokens,
     model_text,
@@ -134,3 +135,22 @@ def test_read_real_files_of_every_kind() -> None:
         "尽快整改这个极不文明的路段。",
         "城乡建设",
     )
+
+
+def test_count_matrix_equals_scipys_summed_coo_matrix() -> None:
+    """``count_matrix`` builds what scipy builds from (doc, col) pairs with ``sum_duplicates``: the same
+    canonical rows (sorted columns, summed repeats, empty rows where a text found nothing)."""
+    from scipy import sparse
+
+    rng = np.random.default_rng(3)
+    docs = np.sort(rng.integers(0, 50, size=3000))
+    docs = docs[(docs != 7) & (docs != 49)]  # two texts with nothing, one of them the last
+    cols = rng.integers(0, 40, size=len(docs))
+    built = count_matrix(docs, cols, (50, 40))
+    expected = sparse.csr_matrix((np.ones(len(docs), dtype=np.float32), (docs, cols)), shape=(50, 40))
+    expected.sum_duplicates()
+    assert built.dtype == np.float32 and built.has_canonical_format
+    for part in ("indptr", "indices", "data"):
+        assert np.array_equal(getattr(built, part), getattr(expected, part))
+    empty = count_matrix(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), (3, 5))
+    assert empty.shape == (3, 5) and empty.nnz == 0 and len(empty.indptr) == 4
