@@ -46,10 +46,6 @@ class Waiting(NamedTuple):
     versions: tuple[int | None, int | None]
 
 
-def day_of(received_at: dt.datetime | None) -> dt.date | None:
-    return days_of([received_at])[0]
-
-
 def days_of(moments: Sequence[dt.datetime | None]) -> list[dt.date | None]:
     """The local day of each moment (None stays None): ``timezone.localdate``, with the current time zone
     looked up once (each look-up reads a context-local, ten times the cost of the conversion)."""
@@ -76,8 +72,9 @@ def look_ahead(intakes: Sequence[Intake], *, k: int, min_score: float | None = N
     keys: list[Key] = [(text, day) for text, day in zip(texts, days, strict=True) if text]
     if not keys:
         return
+    read_texts, read_days = [text for text, _ in keys], [day for _, day in keys]
     if reads_ahead_here():
-        future, versions = _read_here(keys, k=k, min_score=min_score)
+        future, versions = _read_here(read_texts, read_days, k=k, min_score=min_score)
     else:
         if multiprocessing.current_process().daemon:
             return  # (a Celery prefork worker's processes are daemons, which may not start processes)
@@ -85,7 +82,7 @@ def look_ahead(intakes: Sequence[Intake], *, k: int, min_score: float | None = N
         if started is None:
             return
         reader, versions = started
-        future = reader.submit([text for text, _ in keys], [day for _, day in keys], k=k, min_score=min_score)
+        future = reader.submit(read_texts, read_days, k=k, min_score=min_score)
     waiting = session_memo("language.ahead")  # key → its readings ahead, oldest first
     first = {key: position for position, key in reversed(list(enumerate(keys)))}
     for key, position in first.items():
@@ -93,12 +90,11 @@ def look_ahead(intakes: Sequence[Intake], *, k: int, min_score: float | None = N
 
 
 def _read_here(
-    keys: Sequence[Key], *, k: int, min_score: float | None
+    texts: list[str], days: list[dt.date | None], *, k: int, min_score: float | None
 ) -> tuple[Future[Reading], tuple[int | None, int | None]]:
-    """The reading of ``keys`` made now, in this process (one registration, before its transaction)."""
+    """The reading of ``texts`` made now, in this process (one registration, before its transaction)."""
     future: Future[Reading] = Future()
     versions = engine.versions()
-    texts, days = [text for text, _ in keys], [day for _, day in keys]
     try:
         future.set_result(read(texts, days, engine.models(), k=k, min_score=min_score))
     except Exception as error:  # (``take`` logs it and the enricher reads inline)

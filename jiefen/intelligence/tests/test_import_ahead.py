@@ -100,7 +100,7 @@ def test_an_import_reads_ahead_and_each_case_finds_the_batch_written_meanwhile(
     # what the second process found is what the enricher finds inline
     for case in cases.values():
         text = case_text(case.title, case.content)
-        inline = read([text], [ahead.day_of(case.received_at)], engine.models(), k=SEARCH_K)
+        inline = read([text], ahead.days_of([case.received_at]), engine.models(), k=SEARCH_K)
         assert inline.entities is not None and inline.extractions is not None
         assert inline.suggestions is not None
         assert case.enrichment.get("extraction", {}) == extract.summary(inline.entities[0])
@@ -175,7 +175,7 @@ def test_a_text_that_comes_again_on_the_same_day_in_the_next_batch_is_read_ahead
             Intake(channel="web", case_type="complaint", title="", content=c, received_at=when)
             for c in contents
         ]
-        return [(case_text("", i.content), ahead.day_of(when)) for i in intakes], intakes
+        return [(case_text("", i.content), ahead.days_of([when])[0]) for i in intakes], intakes
 
     first_keys, first = batch("油烟扰民", "噪音扰民", "油烟扰民")
     second_keys, second = batch("油烟扰民", "道路破损")
@@ -191,6 +191,6 @@ def test_the_days_of_texts_are_the_local_days() -> None:
     """A text's day (for the risk flags near the Spring Festival) is its local day, as ``localdate`` gives."""
     evening = dt.datetime(2020, 1, 1, 17, 0, tzinfo=dt.UTC)  # 01:00 on 2 January in Beijing
     assert ahead.days_of([evening, None]) == [dt.date(2020, 1, 2), None]
-    assert ahead.day_of(evening) == timezone.localdate(evening)
+    assert ahead.days_of([evening])[0] == timezone.localdate(evening)
     with timezone.override("UTC"):
         assert ahead.days_of([evening]) == [dt.date(2020, 1, 1)]
