@@ -4,8 +4,9 @@ activating models, building the similar-case index, confirming a proposed link t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -295,18 +296,10 @@ def reindex(*, fit_texts: Sequence[str] | None = None, refit: bool = True, chunk
     vectors = np.zeros((total, vectorizer.dim), dtype=np.float32)
     ids = np.zeros(total, dtype=np.int64)
     start = 0
-    batch: list[tuple[int, str]] = []
-    for pk, title, content in rows.iterator(chunk_size=chunk):
-        batch.append((pk, case_text(title, content)))
-        if len(batch) >= chunk:
-            vectors[start : start + len(batch)] = vectorizer.transform([t for _, t in batch])
-            ids[start : start + len(batch)] = [pk for pk, _ in batch]
-            start += len(batch)
-            batch = []
-    if batch:
-        vectors[start : start + len(batch)] = vectorizer.transform([t for _, t in batch])
-        ids[start : start + len(batch)] = [pk for pk, _ in batch]
-        start += len(batch)
+    for pks, chunk_vectors in _vectorised(rows.iterator(chunk_size=chunk), vectorizer, chunk):
+        vectors[start : start + len(pks)] = chunk_vectors
+        ids[start : start + len(pks)] = pks
+        start += len(pks)
     directory = engine.index_dir(number)
     if directory.exists():
         import shutil
@@ -338,17 +331,27 @@ def catch_up_index(*, settle: dt.timedelta = CATCH_UP_SETTLE, chunk: int = 2_000
     indexed = np.unique(index.ids())
     registered = Case.objects.filter(created_at__lt=timezone.now() - settle).values_list("pk", flat=True)
     pks = np.fromiter(registered.iterator(chunk_size=20_000), dtype=np.int64)
-    missing = np.setdiff1d(pks, indexed)
-    for start in range(0, len(missing), chunk):
-        rows = list(
-            Case.objects.filter(pk__in=missing[start : start + chunk].tolist())
-            .order_by("pk")
-            .values_list("pk", "title", "content")
-        )
-        if rows:
-            texts = [case_text(title, content) for _, title, content in rows]
-            index.add(vectorizer.transform(texts), [pk for pk, _, _ in rows])
-    return len(missing)
+    missing = np.setdiff1d(pks, indexed).tolist()
+
+    def rows() -> Iterator[tuple[int, str, str]]:
+        for start in range(0, len(missing), chunk):
+            part = Case.objects.filter(pk__in=missing[start : start + chunk]).order_by("pk")
+            yield from part.values_list("pk", "title", "content")
+
+    added = 0
+    for ids, vectors in _vectorised(rows(), vectorizer, chunk):
+        index.add(vectors, ids)
+        added += len(ids)
+    return added
+
+
+def _vectorised(
+    rows: Iterable[tuple[int, str, str]], vectorizer: CaseVectorizer, chunk: int
+) -> Iterator[tuple[list[int], np.ndarray]]:
+    """The ids and vectors of (id, title, content) rows of cases, ``chunk`` rows at a time."""
+    iterator = iter(rows)
+    while part := list(islice(iterator, chunk)):
+        yield [pk for pk, _, _ in part], vectorizer.transform([case_text(t, c) for _, t, c in part])
 
 
 def compact_index() -> int:
