@@ -281,19 +281,22 @@ def _copy_in(
 
 
 class _Overlap(threading.local):
-    """The state of ``overlapped_copies`` in this thread (Django's connections are per thread)."""
+    """The state of ``overlapped_copies`` in this thread (Django's connections are per thread): while it is
+    active, the copier thread of the block and the ``COPY`` under way in it."""
 
-    active = False
+    copier: ThreadPoolExecutor | None = None
     pending: Future[None] | None = None
-    _executor: ThreadPoolExecutor | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.copier is not None
 
     def start(self, statement: str, ids: Sequence[int], rows: Sequence[Sequence[Any]]) -> None:
-        """Run the ``COPY`` in this thread's copier and return once it holds the connection."""
+        """Run the ``COPY`` in the block's copier and return once it holds the connection."""
+        assert self.copier is not None
         self.settle()
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(1, thread_name_prefix="jiefen-copy")
         started = threading.Event()
-        self.pending = self._executor.submit(
+        self.pending = self.copier.submit(
             _copy_in, connection.connection.cursor(), statement, ids, rows, started
         )
         started.wait()
@@ -329,7 +332,8 @@ def overlapped_copies() -> Iterator[None]:
     if connection.vendor != "postgresql" or _overlap.active:
         yield
         return
-    _overlap.active = True
+    # (one thread per block: it ends with the block, so no thread is left behind in a web worker's threads)
+    _overlap.copier = ThreadPoolExecutor(1, thread_name_prefix="jiefen-copy")
     try:
         with connection.execute_wrapper(_settling):
             yield
@@ -339,7 +343,8 @@ def overlapped_copies() -> Iterator[None]:
     else:
         _overlap.settle()
     finally:
-        _overlap.active = False
+        _overlap.copier.shutdown(wait=True)
+        _overlap.copier = None
         _overlap.pending = None
 
 

@@ -193,6 +193,8 @@ def test_overlapped_copies_are_waited_for_and_their_errors_are_raised(
     assert Matter.objects.filter(pk__in=[m.pk for m in matters]).count() == 2
     if connection.vendor == "postgresql":  # (SQLite inserts by statements, in this thread)
         assert len(copied_in) == 2 and all(name.startswith("jiefen-copy") for name in copied_in)
+    # (the copier thread ended with its block)
+    assert not [t for t in threading.enumerate() if t.name.startswith("jiefen-copy")]
     with pytest.raises(IntegrityError), transaction.atomic(), overlapped_copies():
         insert_instances([Matter(title="不留")])
         insert_instances(_cases("SJS-20261127-00003", "SJS-20261127-00001"))  # a number already given
