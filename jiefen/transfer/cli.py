@@ -24,7 +24,9 @@ def add_commands(add: object) -> None:
     p.add_argument("--channel", help="channel of the imported cases (default: import)")
     p.add_argument("--case-type", help="case type of the imported cases (default: complaint)")
     p.add_argument("--rejects", help="where to write the refused rows with their reasons (CSV)")
-    p.add_argument("--batch-size", type=int, help="rows per transaction (default: the import's BATCH_SIZE)")
+    p.add_argument(
+        "--batch-size", type=_positive, help="rows per transaction (default: the import's BATCH_SIZE)"
+    )
     p.add_argument("--no-progress", action="store_true")
     e = add("export", cmd_export, "export cases as CSV, one row per case; written to the audit log")  # type: ignore[operator]
     e.add_argument("--output", required=True, help="the CSV file to write")
@@ -33,6 +35,16 @@ def add_commands(add: object) -> None:
     )
     e.add_argument("--source", help="only cases imported from this system")
     e.add_argument("--status", help="only cases in this status")
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"a whole number of at least 1 is needed, not {value!r}")
+    return number
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -74,7 +86,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         run,
         progress=not args.no_progress,
         rejects_path=args.rejects,
-        batch_size=services.BATCH_SIZE if args.batch_size is None else max(1, args.batch_size),
+        batch_size=args.batch_size or services.BATCH_SIZE,
     )
     if run.error:
         print(f"error: {run.error}", file=sys.stderr)

@@ -389,7 +389,7 @@ def test_only_admins_may_import(dispatcher: Any) -> None:
 
 
 def test_the_command_writes_batches_of_the_imports_size_unless_told(
-    db: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """``jiefen import`` commits the batches the import is tuned for (``BATCH_SIZE``), or ``--batch-size``."""
     sizes: list[int] = []
@@ -409,3 +409,8 @@ def test_the_command_writes_batches_of_the_imports_size_unless_told(
     path = write_csv(tmp_path / "again.csv", [[f"Z{row[0]}", *row[1:]] for row in ROWS])
     assert main(["import", "--file", str(path), *quiet, "--batch-size", "10"]) == 0
     assert sizes[5:] == [4]
+    for bad in ("0", "-5", "ten"):
+        with pytest.raises(SystemExit) as stopped:
+            main(["import", "--file", str(path), *quiet, "--batch-size", bad])
+        assert stopped.value.code == 2
+    assert "at least 1" in capsys.readouterr().err and sizes[6:] == []
