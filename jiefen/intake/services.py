@@ -35,6 +35,7 @@ from jiefen.intake.models import (
     VisitLink,
 )
 from jiefen.language import emergency
+from jiefen.language.text import case_text
 from jiefen.org.models import Role, User
 
 log = logging.getLogger("jiefen.intake")
@@ -52,7 +53,8 @@ DESK_CHANNELS = (Channel.WALK_IN, Channel.PHONE, Channel.LETTER, Channel.EMAIL)
 
 def emergency_enricher(case: Case) -> dict[str, Any]:
     """Intake enricher: a petition that needs 110/119/120 is made critical (特急) with its evidence stored."""
-    found = emergency.detect(f"{case.title}\n{case.content}")
+    # (the text the risk flags read: their emergency flag and this notice are one judgement)
+    found = emergency.detect(case_text(case.title, case.content))
     if not found:
         return {}
     case.urgency = Urgency.CRITICAL

@@ -29,6 +29,7 @@ from jiefen.cases.intake import Intake
 from jiefen.cases.services.enrichment import reads_ahead_here, session_memo, session_resource
 from jiefen.intelligence import engine
 from jiefen.language.reading import Reader, Reading, read
+from jiefen.language.text import case_text
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +65,6 @@ def _stop(started: tuple[Reader, tuple[int | None, int | None]]) -> None:
 def look_ahead(intakes: Sequence[Intake], *, k: int, min_score: float | None = None) -> None:
     """Start reading ``intakes`` (the next batch) in the session's second process, or read them now in a
     single registration's session (``read``'s ``k`` and ``min_score``)."""
-    from jiefen.intelligence.enrich import case_text
-
     now = timezone.now()
     texts = [case_text(intake.title, intake.content) for intake in intakes]
     days = days_of([intake.received_at or now for intake in intakes])

@@ -30,7 +30,7 @@ from jiefen.intelligence import ahead, engine
 from jiefen.language import risk as risk_mod
 from jiefen.language.reading import Reading, nearest, read
 from jiefen.language.similar import char_grams, common_runs
-from jiefen.language.text import model_text, normalize
+from jiefen.language.text import case_text, model_text
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +71,6 @@ KIND_LABELS = {
     "final_matter": "相同事实已复核终结",
 }
 _PREFIX = re.compile(r"^(?:[A-Z]\d{0,2}[市区县省]|[\u4e00-\u9fff]{2,3}省|来自)+")
-
-
-@functools.lru_cache(maxsize=4096)  # (an import asks for each text twice: ahead and when it registers)
-def case_text(title: str, content: str) -> str:
-    title, content = normalize(title), normalize(content)
-    return content if content.startswith(title) else f"{title} {content}".strip()
 
 
 def place_key(name: str) -> str:

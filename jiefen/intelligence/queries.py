@@ -14,13 +14,13 @@ from jiefen.core.errors import InvalidInput
 from jiefen.intelligence import engine
 from jiefen.intelligence.enrich import (
     KIND_LABELS,
-    case_text,
     place_keys,
     shared_phrases,
     shares_place,
     text_overlap,
 )
 from jiefen.intelligence.models import Correction, ModelVersion
+from jiefen.language.text import case_text
 
 # Candidates fetched from the index and re-ranked on their full texts.
 CANDIDATES = 200

@@ -23,11 +23,11 @@ from jiefen.cases.services._core import _finish, _staff
 from jiefen.cases.workflow import OPEN_STATES, CaseStatus
 from jiefen.core.errors import Conflict, InvalidInput, NotAllowed
 from jiefen.intelligence import engine
-from jiefen.intelligence.enrich import case_text
 from jiefen.intelligence.models import Correction, ModelKind, ModelVersion
 from jiefen.language import classify as clf
 from jiefen.language.io import cell_text, read_labelled, read_table
 from jiefen.language.similar import CaseVectorizer, IVFIndex
+from jiefen.language.text import case_text
 from jiefen.org.models import Role, User
 
 # Who may set a case's category: the office staff who register and dispatch.

@@ -64,6 +64,14 @@ def normalize(text: str | None) -> str:
     return _CJK_SPACE_RE.sub("", text)
 
 
+@functools.lru_cache(maxsize=4096)  # (an import asks for each text twice: ahead and when it registers)
+def case_text(title: str, content: str) -> str:
+    """The text of a case as the analysis reads it: title and content, cleaned (``normalize``), the title
+    left out where the content starts with it."""
+    title, content = normalize(title), normalize(content)
+    return content if content.startswith(title) else f"{title} {content}".strip()
+
+
 def join_tokens(tokens: str | Sequence[str]) -> str:
     """Rebuild text from segmenter output ("A3 区 大道 西行") so it compares with raw text ("A3区大道西行")."""
     if isinstance(tokens, str):

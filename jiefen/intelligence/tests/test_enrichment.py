@@ -14,6 +14,7 @@ from jiefen.cases.workflow import CaseStatus
 from jiefen.core.errors import InvalidInput, NotAllowed
 from jiefen.intelligence import engine, enrich, services
 from jiefen.intelligence.models import Correction, ModelKind, ModelVersion
+from jiefen.language.text import case_text
 from jiefen.web import case_page
 
 pytestmark = pytest.mark.django_db
@@ -298,7 +299,7 @@ def test_a_registration_is_read_before_its_transaction_opens(
         person = PersonInput(name="王五", phone="13900000005")
         intake = Intake(channel="web", case_type="complaint", title=title, content=content, petitioner=person)
         case = submit_petition(key="R" * 24, intake=intake, actor=CITIZEN).case
-    assert reads == [([enrich.case_text(title, content)], False)]
+    assert reads == [([case_text(title, content)], False)]
     case.refresh_from_db()
     assert case.enrichment["classification"]["category_id"] == taxonomy["noise"].pk
     assert first.receipt_number in {c["label"] for c in case.enrichment["similar"]["cases"]}
@@ -324,7 +325,16 @@ def test_the_catch_up_adds_the_cases_the_index_lacks(
     assert len(index) == 7
     vectorizer = engine.vectorizer()
     assert vectorizer is not None
-    query = vectorizer.obj.transform([enrich.case_text(NOISE[2][0], NOISE[2][1])])[0]
+    query = vectorizer.obj.transform([case_text(NOISE[2][0], NOISE[2][1])])[0]
     assert index.search(query, 1)[0].case_id == lost.pk
     assert services.catch_up_index() == 0
     assert compact_similar_index() == 7  # the hourly job: catch up, then compact
+
+
+def test_the_emergency_notice_and_the_risk_flag_read_the_same_text(make_case: Callable[..., Any]) -> None:
+    """Scraped text breaks lines anywhere: both read the cleaned case text, so a line break inside "现在昏迷"
+    hides it from neither (the notice read the raw title and content, and missed it)."""
+    case = make_case(title="求助", content="我父亲现在\n\t\t昏迷，请派救护车")
+    assert case.enrichment["emergency"]["numbers"] == ["120"]
+    assert case.enrichment["risk"]["emergency_flag"] is True
+    assert case.urgency == "critical"

@@ -17,9 +17,10 @@ from django.utils import timezone
 from jiefen.cases.models import Case
 from jiefen.cases.services import enrichment
 from jiefen.intelligence import ahead, engine, enrich, services
-from jiefen.intelligence.enrich import SEARCH_K, _classifications, _details, _texts, case_text
+from jiefen.intelligence.enrich import SEARCH_K, _classifications, _details, _texts
 from jiefen.language import extract
 from jiefen.language.reading import read
+from jiefen.language.text import case_text
 from jiefen.transfer import services as transfer
 
 HEADER = ["编号", "标题", "内容", "时间"]
