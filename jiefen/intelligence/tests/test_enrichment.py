@@ -331,6 +331,35 @@ def test_the_catch_up_adds_the_cases_the_index_lacks(
     assert compact_similar_index() == 7  # the hourly job: catch up, then compact
 
 
+def test_the_catch_up_reads_only_the_blocks_whose_tallies_differ(
+    make_case: Callable[..., Any], taxonomy: dict[str, Any], django_assert_num_queries: Any
+) -> None:
+    """The catch-up compares the count and sum of the ids of each block of ids, in the database and in the
+    index, and reads id by id only the blocks that differ."""
+    import numpy as np
+    from django.utils import timezone
+
+    from jiefen.cases.models import Case
+
+    _index(make_case, NOISE[:2] + OTHER)
+    index = engine.index()
+    assert index is not None
+    lost = make_case(title=NOISE[2][0], content=NOISE[2][1])
+    Case.objects.filter(pk=lost.pk).update(created_at=lost.created_at - dt.timedelta(hours=1))
+    indexed = np.unique(index.ids())
+    now = timezone.now()
+    with django_assert_num_queries(2):  # the tallies, then the one block that holds the lost case
+        assert services._unindexed(indexed, before=now, block=2) == [lost.pk]
+    with django_assert_num_queries(1):  # nothing lacking: no block is read
+        assert services._unindexed(np.unique([*indexed, lost.pk]), before=now, block=2) == []
+    # One block for all: the index holds a case the database has not (gone), as many as it lacks.
+    gone = int(indexed.max()) + 1_000
+    with django_assert_num_queries(2):
+        assert services._unindexed(np.unique([*indexed, gone]), before=now, block=1 << 40) == [lost.pk]
+    earlier = lost.created_at - dt.timedelta(hours=2)
+    assert services._unindexed(indexed, before=earlier, block=2) == []  # not yet settled
+
+
 def test_the_emergency_notice_and_the_risk_flag_read_the_same_text(make_case: Callable[..., Any]) -> None:
     """Scraped text breaks lines anywhere: both read the cleaned case text, so a line break inside "现在昏迷"
     hides it from neither (the notice read the raw title and content, and missed it)."""
