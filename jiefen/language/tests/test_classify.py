@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import random
-import time
 from pathlib import Path
 
 import pytest
@@ -119,7 +118,7 @@ def test_keyword_model_ranks_leaves_and_explains_with_matched_words() -> None:
     assert model.predict_top(["楼下噪音扰民"], k=1)[0][0].label == "HB-ZY"
 
 
-def test_real_data_model_beats_a_floor_and_is_fast() -> None:
+def test_real_data_model_beats_a_floor() -> None:
     data = require_data()
     from jiefen.language.io import read_labelled
 
@@ -140,9 +139,6 @@ def test_real_data_model_beats_a_floor_and_is_fast() -> None:
     model = train([texts[i] for i in train_idx], [labels[i] for i in train_idx], calibrate_folds=0)
     result = evaluate(model, [texts[i] for i in test_idx], [labels[i] for i in test_idx])
     assert result["macro_f1"] >= 0.75
-    start = time.perf_counter()
-    model.predict(texts[:1000])
-    assert time.perf_counter() - start < 2.0
 
 
 def _scan(texts: list[str], vocabulary: list[str]) -> list[tuple[int, str]]:
