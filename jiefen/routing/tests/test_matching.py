@@ -95,14 +95,8 @@ def test_the_fallback_scan_finds_what_the_automaton_finds() -> None:
         ]
 
 
-def test_ten_thousand_aliases_are_searched_quickly() -> None:
-    import time
-
+def test_among_ten_thousand_aliases_the_longest_one_in_a_long_text_is_found() -> None:
+    """(Their speed is measured by bench/routing.py, over 10,000 aliases.)"""
     index = PhraseIndex((f"第{n}小区", n) for n in range(10_000))
-    text = "反映" * 200 + "第9876小区门口" + "停车" * 200
-    started = time.perf_counter()
-    for _ in range(200):
-        hit = index.longest(text)
-    elapsed = time.perf_counter() - started
+    hit = index.longest("反映" * 200 + "第9876小区门口" + "停车" * 200)
     assert hit is not None and hit.values == (9876,)
-    assert elapsed < 1.0
