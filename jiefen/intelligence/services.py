@@ -349,8 +349,10 @@ def _unindexed(indexed: np.ndarray, *, before: dt.datetime, block: int = CATCH_U
 
     The database tallies its case ids by block of ``block`` consecutive ids (how many, and their sum: one
     aggregate over the primary key), and so does the index; only the blocks whose tallies differ are read
-    id by id. An index that lacks nothing is checked without moving the database's ids to this process; a
-    case the index lacks, or a case it holds that is gone, is found in its block."""
+    id by id, by their range of the primary key alone, and then only the ids the index lacks are looked up
+    for their registration time. An index that lacks nothing is checked without moving the database's ids
+    to this process. A block where the index holds a case the database no longer has is read too, so that a
+    case lacking beside it is not hidden by it."""
     number = ExpressionWrapper(F("pk") / block, output_field=BigIntegerField())
     tallies = Case.objects.order_by().annotate(block=number).values("block")
     in_database = {
@@ -359,15 +361,26 @@ def _unindexed(indexed: np.ndarray, *, before: dt.datetime, block: int = CATCH_U
     blocks, starts, counts = np.unique(indexed // block, return_index=True, return_counts=True)
     sums = np.add.reduceat(indexed, starts) if len(indexed) else np.zeros(0, dtype=np.int64)
     in_index = {int(b): (int(n), int(t)) for b, n, t in zip(blocks, counts, sums, strict=True)}
-    missing: list[np.ndarray] = []
-    for number_of_block, tally in sorted(in_database.items()):
-        if in_index.get(number_of_block) == tally:
-            continue
-        ids = Case.objects.filter(
-            pk__gte=number_of_block * block, pk__lt=(number_of_block + 1) * block, created_at__lt=before
-        ).values_list("pk", flat=True)
-        missing.append(np.setdiff1d(np.fromiter(ids.iterator(chunk_size=20_000), dtype=np.int64), indexed))
-    return np.concatenate(missing).tolist() if missing else []
+    lacking: list[int] = []
+    for part, tally in sorted(in_database.items()):
+        if in_index.get(part) != tally:
+            # (in the key's order: the cases' default order, by registration time, has the database walk
+            # its whole index of registration times for each block)
+            ids = (
+                Case.objects.order_by("pk")
+                .filter(pk__gte=part * block, pk__lt=(part + 1) * block)
+                .values_list("pk", flat=True)
+            )
+            in_block = indexed[slice(*np.searchsorted(indexed, [part * block, (part + 1) * block]))]
+            read = np.fromiter(ids.iterator(chunk_size=20_000), dtype=np.int64)
+            lacking += np.setdiff1d(read, in_block, assume_unique=True).tolist()
+    settled: list[int] = []
+    for start in range(0, len(lacking), 2_000):
+        registered = Case.objects.order_by().filter(
+            pk__in=lacking[start : start + 2_000], created_at__lt=before
+        )
+        settled += sorted(registered.values_list("pk", flat=True))
+    return settled
 
 
 def _vectorised(
