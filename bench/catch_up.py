@@ -31,7 +31,7 @@ from _setup import fresh_database, machine  # noqa: E402
 
 
 def copy_cases(total: int) -> None:
-    """Copy the demo's cases until the table holds ``total`` rows, in one INSERT … SELECT per pass."""
+    """Copy the demo's cases until the table holds at least ``total`` rows, in one INSERT … SELECT."""
     from django.db import connection
 
     from jiefen.cases.models import Case
