@@ -364,8 +364,7 @@ def _unindexed(indexed: np.ndarray, *, before: dt.datetime, block: int = CATCH_U
     lacking: list[int] = []
     for part, tally in sorted(in_database.items()):
         if in_index.get(part) != tally:
-            # (in the key's order: the cases' default order, by registration time, has the database walk
-            # its whole index of registration times for each block)
+            # (in the key's order, not the cases' default order by registration time)
             ids = (
                 Case.objects.order_by("pk")
                 .filter(pk__gte=part * block, pk__lt=(part + 1) * block)
