@@ -151,12 +151,13 @@ class _Generation:
 
     def tail_count(self) -> int:
         """The complete rows of the tail: its count, or fewer where the files hold fewer (after a crash of
-        the machine, the count may have reached the disk before the rows it counts; a count read while it is
-        rewritten may be torn)."""
+        the machine, the count may have reached the disk before the rows it counts, or not at all; a count
+        read while it is rewritten may be torn)."""
         count_file = self.directory / "tail.count"
         if not count_file.exists():
             return 0
-        count = max(0, int(np.fromfile(count_file, dtype=np.int64)[0]))
+        written = np.fromfile(count_file, dtype=np.int64)  # (empty where its 8 bytes never reached the disk)
+        count = max(0, int(written[0])) if len(written) else 0
         for name, width in (("tail.f32", self.dim * 4), ("tail.ids", 8), ("tail.cells", 8)):
             path = self.directory / name
             if path.exists():

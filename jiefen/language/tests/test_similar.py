@@ -217,3 +217,7 @@ def test_a_tail_whose_count_reached_the_disk_before_its_rows_counts_only_its_com
     assert len(reader) == 308
     np.array([-(2**62)], dtype=np.int64).tofile(gen / "tail.count")  # a count read half-rewritten
     assert len(reader) == 300
+    (gen / "tail.count").write_bytes(b"\x07\x00\x00")  # created, then the crash before its 8 bytes landed
+    assert len(reader) == 300 and reader.search(vectors[0], 1, nprobe=5)[0].case_id == 0
+    index.add(vectors[300:302], np.arange(300, 302))  # the next append goes on from the complete rows
+    assert sorted(reader.ids().tolist()) == list(range(302))
