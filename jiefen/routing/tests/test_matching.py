@@ -96,7 +96,11 @@ def test_the_fallback_scan_finds_what_the_automaton_finds() -> None:
 
 
 def test_among_ten_thousand_aliases_the_longest_one_in_a_long_text_is_found() -> None:
-    """(Their speed is measured by bench/routing.py, over 10,000 aliases.)"""
-    index = PhraseIndex((f"第{n}小区", n) for n in range(10_000))
-    hit = index.longest("反映" * 200 + "第9876小区门口" + "停车" * 200)
+    """The text also holds shorter aliases, before the longest one ("6小区") and inside it ("876小区" in
+    "第9876小区"). (Their speed is measured by bench/routing.py, over 10,000 aliases.)"""
+    aliases = [(f"第{n}小区", n) for n in range(10_000)] + [(f"{n}小区", -n) for n in range(10_000)]
+    index = PhraseIndex(aliases)
+    text = "反映" * 200 + "6小区和第9876小区门口" + "停车" * 200
+    assert {"6小区", "876小区", "9876小区", "第9876小区"} <= index.present(text)
+    hit = index.longest(text)
     assert hit is not None and hit.values == (9876,)
