@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import random
+from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from jiefen.language.classify import KeywordModel, Model, evaluate, text_groups, train
@@ -118,7 +120,10 @@ def test_keyword_model_ranks_leaves_and_explains_with_matched_words() -> None:
     assert model.predict_top(["楼下噪音扰民"], k=1)[0][0].label == "HB-ZY"
 
 
-def test_real_data_model_beats_a_floor() -> None:
+@cache
+def _real_data_split() -> tuple[Model, list[str], list[str]]:
+    """A calibrated model trained on 2,000 rows of the segmented 附件2, and the rows of the next 500 whose text
+    groups are not among the 2,000."""
     data = require_data()
     from jiefen.language.io import read_labelled
 
@@ -136,9 +141,30 @@ def test_real_data_model_beats_a_floor() -> None:
     test_groups = set(groups[2000:2500]) - set(groups[:2000])
     train_idx = [i for i in range(2500) if groups[i] not in test_groups]
     test_idx = [i for i in range(2500) if groups[i] in test_groups]
-    model = train([texts[i] for i in train_idx], [labels[i] for i in train_idx], calibrate_folds=0)
-    result = evaluate(model, [texts[i] for i in test_idx], [labels[i] for i in test_idx])
-    assert result["macro_f1"] >= 0.75
+    model = train(
+        [texts[i] for i in train_idx],
+        [labels[i] for i in train_idx],
+        calibrate_folds=3,
+        groups=[groups[i] for i in train_idx],
+    )
+    return model, [texts[i] for i in test_idx], [labels[i] for i in test_idx]
+
+
+def test_real_data_model_beats_a_floor() -> None:
+    model, texts, labels = _real_data_split()
+    assert evaluate(model, texts, labels)["macro_f1"] >= 0.75
+
+
+def test_real_data_probabilities_are_as_confident_as_the_model_is_right() -> None:
+    """The mean top-1 probability on unseen rows is within 1.5 points of the accuracy there (0.921 against
+    0.914). The temperature fitted on the fold models' decision values alone gave 0.937: the final model,
+    trained on all the rows, has larger weights than the fold models, and its probabilities were too sharp."""
+    model, texts, labels = _real_data_split()
+    proba = model.predict_proba(texts)
+    accuracy = np.mean(
+        [model.labels[j] == label for j, label in zip(proba.argmax(axis=1), labels, strict=True)]
+    )
+    assert abs(proba.max(axis=1).mean() - accuracy) <= 0.015
 
 
 def _scan(texts: list[str], vocabulary: list[str]) -> list[tuple[int, str]]:
