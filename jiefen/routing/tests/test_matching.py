@@ -95,7 +95,7 @@ def test_the_fallback_scan_finds_what_the_automaton_finds() -> None:
         ]
 
 
-def test_among_ten_thousand_aliases_the_longest_one_in_a_long_text_is_found() -> None:
+def test_among_twenty_thousand_aliases_the_longest_one_in_a_long_text_is_found() -> None:
     """The text also holds shorter aliases, before the longest one ("6小区") and inside it ("876小区" in
     "第9876小区"). (Their speed is measured by bench/routing.py, over 10,000 aliases.)"""
     aliases = [(f"第{n}小区", n) for n in range(10_000)] + [(f"{n}小区", -n) for n in range(10_000)]
